@@ -1,0 +1,3 @@
+using Edu.Cli;
+
+return CliApp.Run(args);

@@ -1,0 +1,9 @@
+namespace Edu.Dicom.Tests;
+
+/// <summary>Paths of the files in tests/TestData (see its README for their origin).</summary>
+internal static class TestFiles
+{
+    public static string Root => Path.Combine(AppContext.BaseDirectory, "TestData");
+
+    public static string Dicom(string name) => Path.Combine(Root, "dicom", name);
+}
