@@ -1,0 +1,109 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Edu.Models.Blocks;
+
+/// <summary>
+/// Multi-scale denoise enhancement (MODELS.md): <c>h = e + (1/3) Σ_k λ_k ⊙ (e − G_k ∗ e)</c> for k ∈ {3,5,7},
+/// computed as ONE depthwise convolution with the fused 7×7(×7) kernel
+/// <c>δ + (1/3) Σ_k λ_k ⊙ (δ − pad(G_k))</c> rebuilt from the parameters on every forward;
+/// then <c>z = ReLU(BN(Conv1(h)))</c> and the output is <c>z + u</c>. Forward takes <c>(e, u)</c>.
+/// </summary>
+public sealed class Mde : Module<Tensor, Tensor, Tensor>
+{
+    /// <summary>The three kernel sizes, in the order of the rows of <c>gain</c>.</summary>
+    public static readonly int[] Scales = [3, 5, 7];
+
+    private readonly int _spatialDims;
+    private readonly long _channels;
+    [ComponentName(Name = "kernel3")] private readonly Parameter _kernel3;
+    [ComponentName(Name = "kernel5")] private readonly Parameter _kernel5;
+    [ComponentName(Name = "kernel7")] private readonly Parameter _kernel7;
+    [ComponentName(Name = "gain")] private readonly Parameter _gain;
+    [ComponentName(Name = "pointwise")] private readonly Module<Tensor, Tensor> _pointwise;
+    [ComponentName(Name = "bn")] private readonly Module<Tensor, Tensor> _bn;
+
+    public Mde(int spatialDims, long channels) : base(nameof(Mde))
+    {
+        Layers.CheckDims(spatialDims);
+        _spatialDims = spatialDims;
+        _channels = channels;
+        _kernel3 = new Parameter(GaussianKernel(spatialDims, channels, 3));
+        _kernel5 = new Parameter(GaussianKernel(spatialDims, channels, 5));
+        _kernel7 = new Parameter(GaussianKernel(spatialDims, channels, 7));
+        _gain = new Parameter(ones(3, channels));
+        _pointwise = Layers.Conv(spatialDims, channels, channels, 1, bias: false);
+        _bn = Layers.BatchNorm(spatialDims, channels);
+        RegisterComponents();
+    }
+
+    /// <summary>The depthwise kernels G_3, G_5, G_7 (shape <c>[C, 1, k, …]</c>) and the gains λ (<c>[3, C]</c>).</summary>
+    public (Parameter G3, Parameter G5, Parameter G7, Parameter Gain) EnhancementParameters => (_kernel3, _kernel5, _kernel7, _gain);
+
+    /// <summary>
+    /// A normalised Gaussian depthwise kernel <c>[C, 1, k, …, k]</c>: σ = 0.3((k−1)/2 − 1) + 0.8 (OpenCV's
+    /// default), the separable product over the axes, renormalised to sum 1.
+    /// </summary>
+    public static Tensor GaussianKernel(int spatialDims, long channels, int k)
+    {
+        double sigma = 0.3 * ((k - 1) / 2.0 - 1) + 0.8;
+        var g1 = new float[k];
+        double sum = 0;
+        for (int i = 0; i < k; i++)
+        {
+            double x = i - (k - 1) / 2.0;
+            g1[i] = (float)Math.Exp(-x * x / (2 * sigma * sigma));
+            sum += g1[i];
+        }
+        for (int i = 0; i < k; i++) g1[i] = (float)(g1[i] / sum);
+        int n = spatialDims == 2 ? k * k : k * k * k;
+        var flat = new float[n];
+        double total = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double v = 1;
+            for (int rest = i, a = 0; a < spatialDims; a++, rest /= k) v *= g1[rest % k];
+            flat[i] = (float)v;
+            total += v;
+        }
+        for (int i = 0; i < n; i++) flat[i] = (float)(flat[i] / total);
+        var shape = spatialDims == 2 ? new long[] { 1, 1, k, k } : new long[] { 1, 1, k, k, k };
+        using var one = tensor(flat, shape);
+        return one.repeat(spatialDims == 2 ? [channels, 1, 1, 1] : [channels, 1, 1, 1, 1]).contiguous();
+    }
+
+    /// <summary>The fused 7×7(×7) depthwise kernel <c>δ + (1/3) Σ_k λ_k ⊙ (δ − pad(G_k))</c>, differentiable in the parameters.</summary>
+    public Tensor FusedKernel()
+    {
+        using var scope = NewDisposeScope();
+        var viewShape = _spatialDims == 2 ? new long[] { _channels, 1, 1, 1 } : new long[] { _channels, 1, 1, 1, 1 };
+        Tensor Pad(Tensor t, long p) => p == 0 ? t : functional.pad(t, Enumerable.Repeat(p, 2 * _spatialDims).ToArray());
+        // centre weight 1 + (1/3) Σ λ_k, a [C,1,1,…] tensor padded to a centred δ-like kernel
+        var centre = Pad((1 + _gain.sum(dim: 0) / 3).view(viewShape), 3);
+        var blur = _gain[0].view(viewShape) * Pad(_kernel3, 2)
+                 + _gain[1].view(viewShape) * Pad(_kernel5, 1)
+                 + _gain[2].view(viewShape) * _kernel7;
+        return (centre - blur / 3).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The enhancement <c>h</c> alone (one depthwise convolution).</summary>
+    public Tensor Enhance(Tensor e)
+    {
+        using var scope = NewDisposeScope();
+        var kernel = FusedKernel().to(e.dtype);
+        var h = _spatialDims == 2
+            ? functional.conv2d(e, kernel, padding: [3, 3], groups: _channels)
+            : functional.conv3d(e, kernel, padding: [3, 3, 3], groups: _channels);
+        return h.MoveToOuterDisposeScope();
+    }
+
+    public override Tensor forward(Tensor e, Tensor u)
+    {
+        using var scope = NewDisposeScope();
+        var z = functional.relu(_bn.forward(_pointwise.forward(Enhance(e))), inplace: true);
+        return (z + u).MoveToOuterDisposeScope();
+    }
+}

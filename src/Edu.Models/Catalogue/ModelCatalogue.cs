@@ -1,0 +1,84 @@
+using Edu.Abstractions.Errors;
+using Edu.Models.Nets;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Edu.Models.Catalogue;
+
+/// <summary>
+/// Model name → factory. <see cref="CreateBuiltIn"/> holds the six MODELS.md nets; plugins add theirs with
+/// <see cref="Register"/>, which refuses a name already taken. Thread-safe.
+/// </summary>
+public sealed class ModelCatalogue
+{
+    private readonly Dictionary<string, ModelDefinition> _models = new(StringComparer.Ordinal);
+    private readonly List<string> _order = [];
+    private readonly Lock _lock = new();
+
+    /// <summary>The built-in names, in catalogue order.</summary>
+    public static IReadOnlyList<string> BuiltInNames { get; } = ["unet", "attention-unet", "unet-mde", "attention-unet-mde", "unetpp", "edu"];
+
+    /// <summary>An empty catalogue.</summary>
+    public ModelCatalogue() { }
+
+    /// <summary>A catalogue holding the six built-in nets.</summary>
+    public static ModelCatalogue CreateBuiltIn()
+    {
+        var c = new ModelCatalogue();
+        c.Register(new("unet", "U-Net: concatenation skips (Ronneberger et al. 2015)",
+            h => new UNet(h.SpatialDims, h.InChannels, h.Classes, h.BaseChannels, h.Depth)));
+        c.Register(new("attention-unet", "Attention U-Net: additive attention gates on the skips (Oktay et al. 2018)",
+            h => new AttentionUNet(h.SpatialDims, h.InChannels, h.Classes, h.BaseChannels, h.Depth)));
+        c.Register(new("unet-mde", "U-Net with multi-scale denoise enhancement (MDE) replacing each skip, additive fusion",
+            h => new UNetMde(h.SpatialDims, h.InChannels, h.Classes, h.BaseChannels, h.Depth)));
+        c.Register(new("attention-unet-mde", "Attention U-Net with MDE on the gated skips",
+            h => new AttentionUNetMde(h.SpatialDims, h.InChannels, h.Classes, h.BaseChannels, h.Depth)));
+        c.Register(new("unetpp", "UNet++: nested dense skip pathways (Zhou et al. 2018)",
+            h => new UNetPlusPlus(h.SpatialDims, h.InChannels, h.Classes, h.BaseChannels, h.Depth, h.DeepSupervision)));
+        c.Register(new("edu", "E-DU: enhanced dense U-Net, UNet++ topology with MDE on every dense skip",
+            h => new EDenseUNet(h.SpatialDims, h.InChannels, h.Classes, h.BaseChannels, h.Depth, h.DeepSupervision)));
+        return c;
+    }
+
+    /// <summary>Adds a model; a name already registered is refused with an <see cref="InvalidInputException"/>.</summary>
+    public void Register(ModelDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        if (string.IsNullOrWhiteSpace(definition.Name))
+            throw new InvalidInputException("model name", "a model needs a non-empty name");
+        lock (_lock)
+        {
+            if (!_models.TryAdd(definition.Name, definition))
+                throw new InvalidInputException(definition.Name, $"a model named '{definition.Name}' is already registered");
+            _order.Add(definition.Name);
+        }
+    }
+
+    /// <summary>Every definition, in registration order.</summary>
+    public IReadOnlyList<ModelDefinition> Definitions
+    {
+        get { lock (_lock) return _order.Select(n => _models[n]).ToArray(); }
+    }
+
+    /// <summary>The definition named <paramref name="name"/>, or null.</summary>
+    public ModelDefinition? Find(string name)
+    {
+        lock (_lock) return _models.GetValueOrDefault(name);
+    }
+
+    /// <summary>The definition named <paramref name="name"/>; unknown names are an <see cref="InvalidInputException"/> listing the known ones.</summary>
+    public ModelDefinition Get(string name) =>
+        Find(name) ?? throw new InvalidInputException(name, $"no model named '{name}'; known: {string.Join(", ", Definitions.Select(d => d.Name))}");
+
+    /// <summary>Builds the named net (on the CPU, float32, in training mode).</summary>
+    public Module<Tensor, Tensor> Create(string name, ModelHyperparameters hyperparameters)
+    {
+        ArgumentNullException.ThrowIfNull(hyperparameters);
+        var definition = Get(name);
+        if (hyperparameters.SpatialDims is not (2 or 3))
+            throw new InvalidInputException("spatial dims", $"{hyperparameters.SpatialDims} is not supported: use 2 or 3");
+        if (hyperparameters.InChannels < 1 || hyperparameters.Classes < 1 || hyperparameters.Depth < 1 || hyperparameters.BaseChannels is < 1)
+            throw new InvalidInputException(name, "in-channels, classes, base channels and depth must all be at least 1");
+        return definition.Factory(hyperparameters);
+    }
+}

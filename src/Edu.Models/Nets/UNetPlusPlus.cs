@@ -1,0 +1,84 @@
+using Edu.Models.Blocks;
+using TorchSharp.Modules;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Edu.Models.Nets;
+
+/// <summary>
+/// UNet++ (<c>unetpp</c>): nested dense skips, <c>X[i,j] = ConvBlock((j+1)f_i → f_i)(cat(X[i,0..j−1], Up_{i,j}(X[i+1,j−1])))</c>,
+/// output <c>Head(X[0,depth])</c>. Optional deep supervision: extra heads on <c>X[0,1..depth−1]</c>
+/// (see <see cref="IDeepSupervised"/>). State keys: <c>nodes.{i}_{j}</c>, <c>up.{i}_{j}</c>.
+/// </summary>
+public sealed class UNetPlusPlus : Module<Tensor, Tensor>, IDeepSupervised
+{
+    private readonly int _spatialDims;
+    private readonly int _depth;
+    [ComponentName(Name = "encoder")] private readonly ModuleList<ConvBlock> _encoder;
+    [ComponentName(Name = "up")] private readonly ModuleDict<Module<Tensor, Tensor>> _up;
+    [ComponentName(Name = "nodes")] private readonly ModuleDict<ConvBlock> _nodes;
+    [ComponentName(Name = "head")] private readonly Module<Tensor, Tensor> _head;
+    [ComponentName(Name = "aux_heads")] private readonly ModuleList<Module<Tensor, Tensor>> _auxHeads;
+
+    public UNetPlusPlus(int spatialDims, int inChannels, int classes, int? baseChannels = null, int depth = 4, bool deepSupervision = false)
+        : base(nameof(UNetPlusPlus))
+    {
+        Layers.CheckDims(spatialDims);
+        _spatialDims = spatialDims;
+        _depth = depth;
+        DeepSupervision = deepSupervision;
+        var f = Encoder.Widths(baseChannels ?? Encoder.DefaultBaseChannels(spatialDims), depth);
+        _encoder = Encoder.Build(spatialDims, inChannels, f);
+        _up = new ModuleDict<Module<Tensor, Tensor>>();
+        _nodes = new ModuleDict<ConvBlock>();
+        for (int j = 1; j <= depth; j++)
+            for (int i = 0; i <= depth - j; i++)
+            {
+                _up.Add($"{i}_{j}", Layers.Up(spatialDims, f[i + 1], f[i]));
+                _nodes.Add($"{i}_{j}", new ConvBlock(spatialDims, (j + 1) * f[i], f[i]));
+            }
+        _head = Layers.Conv(spatialDims, f[0], classes, 1, bias: true);
+        _auxHeads = new ModuleList<Module<Tensor, Tensor>>(deepSupervision
+            ? Enumerable.Range(1, depth - 1).Select(_ => Layers.Conv(spatialDims, f[0], classes, 1, bias: true)).ToArray()
+            : []);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc/>
+    public bool DeepSupervision { get; }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var outputs = ForwardAll(input);
+        var result = outputs.Length == 1 ? outputs[0] : stack(outputs).mean([0]);
+        return result.MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc/>
+    public Tensor[] ForwardAll(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var x = Grid();
+        var enc = Encoder.Run(_spatialDims, _encoder, input);
+        for (int i = 0; i <= _depth; i++) x[i][0] = enc[i];
+        for (int j = 1; j <= _depth; j++)
+            for (int i = 0; i <= _depth - j; i++)
+            {
+                var u = _up[$"{i}_{j}"].forward(x[i + 1][j - 1]);
+                var parts = new Tensor[j + 1];
+                for (int k = 0; k < j; k++) parts[k] = x[i][k];
+                parts[j] = u;
+                x[i][j] = _nodes[$"{i}_{j}"].forward(cat(parts, 1));
+            }
+        var heads = new List<Tensor>();
+        if (DeepSupervision)
+            for (int j = 1; j < _depth; j++) heads.Add(_auxHeads[j - 1].forward(x[0][j]));
+        heads.Add(_head.forward(x[0][_depth]));
+        foreach (var h in heads) h.MoveToOuterDisposeScope();
+        return heads.ToArray();
+    }
+
+    private Tensor[][] Grid() => Enumerable.Range(0, _depth + 1).Select(i => new Tensor[_depth + 1 - i]).ToArray();
+}

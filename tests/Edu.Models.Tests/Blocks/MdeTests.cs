@@ -1,0 +1,77 @@
+using Edu.Models.Blocks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Edu.Models.Tests.Blocks;
+
+public sealed class MdeTests
+{
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Fused_depthwise_convolution_equals_the_unfused_three_scale_formula(int dims)
+    {
+        using var scope = NewDisposeScope();
+        torch.manual_seed(7);
+        const long c = 5;
+        using var mde = new Mde(dims, c);
+        var (g3, g5, g7, gain) = mde.EnhancementParameters;
+        using (no_grad())
+        {
+            gain.copy_(randn(3, c) * 2);
+            foreach (var g in new[] { g3, g5, g7 }) g.add_(rand_like(g) * 0.05);
+        }
+        var e = dims == 2 ? randn(2, c, 13, 11) : randn([1, c, 9, 7, 8]);
+
+        using (no_grad())
+        {
+            Tensor Blur(Tensor g, int k) => dims == 2
+                ? nn.functional.conv2d(e, g, padding: [k / 2, k / 2], groups: c)
+                : nn.functional.conv3d(e, g, padding: [k / 2, k / 2, k / 2], groups: c);
+            var view = dims == 2 ? new long[] { 1, c, 1, 1 } : new long[] { 1, c, 1, 1, 1 };
+            var expected = e + (gain[0].view(view) * (e - Blur(g3, 3))
+                              + gain[1].view(view) * (e - Blur(g5, 5))
+                              + gain[2].view(view) * (e - Blur(g7, 7))) / 3;
+            var actual = mde.Enhance(e);
+            Assert.Equal(expected.shape, actual.shape);
+            Assert.True(actual.allclose(expected, rtol: 1e-4, atol: 1e-5),
+                $"max difference {(actual - expected).abs().max().item<float>()}");
+        }
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(5)]
+    [InlineData(7)]
+    public void Gaussian_kernels_sum_to_one_peak_in_the_centre_and_are_separable(int k)
+    {
+        using var scope = NewDisposeScope();
+        var g2 = Mde.GaussianKernel(2, 2, k);
+        var g3 = Mde.GaussianKernel(3, 1, k);
+        Assert.Equal(new long[] { 2, 1, k, k }, g2.shape);
+        Assert.Equal(new long[] { 1, 1, k, k, k }, g3.shape);
+        Assert.True(g2[0].sum().allclose(tensor(1f)));
+        Assert.True(g3.sum().allclose(tensor(1f)));
+        Assert.Equal(g2[0, 0].max().item<float>(), g2[0, 0, k / 2, k / 2].item<float>());
+        // separable: the 2-D kernel is the outer product of its row and column marginals
+        var row = g2[0, 0].sum(dim: 0);
+        Assert.True(g2[0, 0].allclose(outer(row, row), atol: 1e-7));
+        // σ = 0.3((k−1)/2 − 1) + 0.8: the ratio of neighbouring taps of the marginal
+        double sigma = 0.3 * ((k - 1) / 2.0 - 1) + 0.8;
+        double ratio = row[k / 2 + 1].item<float>() / row[k / 2].item<float>();
+        Assert.Equal(Math.Exp(-1 / (2 * sigma * sigma)), ratio, 5);
+    }
+
+    [Fact]
+    public void Gains_start_at_one_and_receive_gradients_through_the_fused_kernel()
+    {
+        using var scope = NewDisposeScope();
+        using var mde = new Mde(2, 3);
+        var (g3, _, _, gain) = mde.EnhancementParameters;
+        Assert.True(gain.eq(1).all().item<bool>());
+        var e = randn(1, 3, 8, 8);
+        mde.forward(e, zeros_like(e)).pow(2).sum().backward();
+        Assert.True(gain.grad!.abs().sum().item<float>() > 0);
+        Assert.True(g3.grad!.abs().sum().item<float>() > 0);
+    }
+}
