@@ -1,0 +1,27 @@
+using Edu.Abstractions.Modalities;
+using Edu.Abstractions.Plugins;
+using Edu.Abstractions.Preprocessing;
+
+namespace Edu.Plugins.XRay;
+
+/// <summary>The Chest X-ray modality plugin: modality <c>xray</c> and its synthetic generator.</summary>
+public sealed class XRayPlugin : IEduPlugin
+{
+    /// <summary>The modality this plugin declares.</summary>
+    public static ModalityDescriptor Modality { get; } = new(
+        id: "xray",
+        name: "Chest X-ray",
+        dims: 2,
+        channelNames: ["xray"],
+        fileFormats: [".png", ".jpg", ".jpeg", ".dcm", ".tif", ".tiff"],
+        defaultPipeline: PreprocessingPipeline.Parse("percentile(low=0.5, high=99.5); resize(size=512x512, pad=0)"),
+        labelNames: ["background", "left_lung", "right_lung"]);
+
+    /// <inheritdoc />
+    public void Register(IPluginRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        registry.AddModality(Modality);
+        registry.AddSyntheticGenerator(new ChestRadiographGenerator());
+    }
+}
