@@ -11,27 +11,90 @@ public sealed class DicomFileReaderTests
         Assert.StartsWith("3.0.", GdcmRuntime.EnsureLoaded());
     }
 
-    // Reference values: pydicom 2.3.1, apply_modality_lut(ds.pixel_array, ds).
+    // Reference values: pydicom 2.3.1 (Debian 12) with its GDCM/Pillow handlers:
+    // apply_modality_lut(ds.pixel_array, ds) for grey, convert_color_space(…, 'RGB') for YBR; min, max, mean over all samples.
     [Theory]
-    [InlineData("CT_small.dcm", 128, 128, "CT", -896.0, 1167.0, -119.0738525390625, 0.661468, -158.135803, -179.035797, -75.699997)]
-    [InlineData("MR_small.dcm", 64, 64, "MR", 127.0, 2145.0, 518.88134765625, 0.3125, -83.9063, -91.2000, 6.6406)]
-    public void Reads_size_values_after_modality_lut_and_lps_geometry_as_pydicom_reports(
-        string name, int columns, int rows, string modality, double min, double max, double mean,
-        double spacing, double ox, double oy, double oz)
+    [InlineData("CT_small.dcm", 128, 128, 1, 1, -896.0, 1167.0, -119.0738525390625)]           // explicit VR LE, rescale −1024
+    [InlineData("MR_small.dcm", 64, 64, 1, 1, 127.0, 2145.0, 518.88134765625)]
+    [InlineData("MR_small_implicit.dcm", 64, 64, 1, 1, 127.0, 2145.0, 518.88134765625)]       // implicit VR LE
+    [InlineData("MR_small_bigendian.dcm", 64, 64, 1, 1, 127.0, 2145.0, 518.88134765625)]      // explicit VR BE
+    [InlineData("MR_small_RLE.dcm", 64, 64, 1, 1, 127.0, 2145.0, 518.88134765625)]            // RLE lossless
+    [InlineData("MR_small_jp2klossless.dcm", 64, 64, 1, 1, 127.0, 2145.0, 518.88134765625)]   // JPEG 2000 lossless
+    [InlineData("MR_small_jpeg_ls_lossless.dcm", 64, 64, 1, 1, 127.0, 2145.0, 518.88134765625)] // JPEG-LS lossless
+    [InlineData("image_dfl.dcm", 512, 512, 1, 1, 0.0, 255.0, 127.115967)]                      // deflated explicit VR LE
+    [InlineData("JPGExtended.dcm", 256, 1024, 1, 1, 0.0, 264.0, 14.369991)]                    // JPEG extended (12-bit)
+    [InlineData("JPEG2000.dcm", 256, 1024, 1, 1, -30.0, 245.0, 13.458160)]                      // JPEG 2000
+    [InlineData("SC_rgb_rle_2frame.dcm", 100, 100, 2, 3, 0.0, 255.0, 127.5)]                    // multi-frame RGB
+    [InlineData("SC_rgb_rle_16bit_2frame.dcm", 100, 100, 2, 3, 0.0, 65535.0, 32767.5)]         // 16-bit RGB
+    [InlineData("SC_ybr_full_422_uncompressed.dcm", 100, 100, 1, 3, 0.0, 255.0, 127.733333)]  // YBR_FULL_422 → RGB
+    [InlineData("SC_rgb_dcmtk_+eb+cy+np.dcm", 100, 100, 1, 3, 0.0, 255.0, 127.545)]           // JPEG baseline, YBR_FULL_422
+    [InlineData("SC_rgb_jpeg_gdcm.dcm", 100, 100, 1, 3, 0.0, 255.0, 127.7)]                    // JPEG lossless RGB
+    [InlineData("GDCMJ2K_TextGBR.dcm", 400, 400, 1, 3, 0.0, 255.0, 124.435881)]               // JPEG 2000, YBR_RCT
+    [InlineData("ExplVR_BigEnd.dcm", 80, 60, 1, 3, 0.0, 255.0, 171.5775)]                      // big endian RGB
+    [InlineData("liver_1frame.dcm", 512, 512, 1, 1, 0.0, 1.0, 0.138218)]                       // 1-bit (segmentation)
+    public void Decodes_every_transfer_syntax_as_pydicom_does(string name, int columns, int rows, int frames, int channels,
+        double min, double max, double mean)
     {
         var volume = DicomFileReader.Read(TestFiles.Dicom(name));
 
-        Assert.Equal(new VolumeSize(columns, rows, 1), volume.Size);
-        Assert.Equal(1, volume.Channels);
-        Assert.Equal(PixelType.Int16, volume.SourcePixelType);
-        Assert.Equal(modality, volume.Metadata["Modality"]);
+        Assert.Equal(new VolumeSize(columns, rows, frames), volume.Size);
+        Assert.Equal(channels, volume.Channels);
         Assert.Equal(min, volume.Voxels.Min());
         Assert.Equal(max, volume.Voxels.Max());
-        Assert.Equal(mean, volume.Voxels.Average(v => (double)v), 6);
+        Assert.Equal(mean, volume.Voxels.Average(v => (double)v), 5);
+    }
+
+    [Fact]
+    public void Rgb_channels_are_planes_in_the_volume_layout()
+    {
+        // SC_rgb_rle_2frame's first pixel is pure red (pydicom: [255, 0, 0]).
+        var volume = DicomFileReader.Read(TestFiles.Dicom("SC_rgb_rle_2frame.dcm"));
+
+        Assert.Equal([255f, 0f, 0f], [volume.Channel(0)[0], volume.Channel(1)[0], volume.Channel(2)[0]]);
+    }
+
+    [Fact]
+    public void Rt_dose_is_scaled_by_dose_grid_scaling_and_frames_become_slices()
+    {
+        // pydicom: raw 795000…1254000, mean 1013273.333; DoseGridScaling 1e-6 → Gy; GridFrameOffsetVector steps 5 mm.
+        var volume = DicomFileReader.Read(TestFiles.Dicom("rtdose.dcm"));
+
+        Assert.Equal(new VolumeSize(10, 10, 15), volume.Size);
+        Assert.Equal(0.795, volume.Voxels.Min(), 6);
+        Assert.Equal(1.254, volume.Voxels.Max(), 6);
+        Assert.Equal(1.01327333, volume.Voxels.Average(v => (double)v), 6);
+        Assert.Equal(5.0, volume.Geometry.Spacing[2], 6);
+    }
+
+    // Reference values: pydicom 2.3.1, apply_modality_lut(ds.pixel_array, ds).
+    [Theory]
+    [InlineData("CT_small.dcm", 0.661468, -158.135803, -179.035797, -75.699997)]
+    [InlineData("MR_small.dcm", 0.3125, -83.9063, -91.2000, 6.6406)]
+    public void Geometry_is_lps_from_position_orientation_and_spacing(string name, double spacing, double ox, double oy, double oz)
+    {
+        var volume = DicomFileReader.Read(TestFiles.Dicom(name));
+
         Assert.Equal(spacing, volume.Geometry.Spacing[0], 6);
         Assert.Equal(spacing, volume.Geometry.Spacing[1], 6);
         Assert.Equal([ox, oy, oz], volume.Geometry.Origin.Select(v => Math.Round(v, 6)));
         Assert.Equal([1.0, 0, 0, 0, 1, 0, 0, 0, 1], volume.Geometry.Direction);
+        Assert.Equal(name[..2], volume.Metadata["Modality"]);
+        Assert.DoesNotContain(volume.Metadata.Keys, k => k.Contains("Patient", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("MR_truncated.dcm", "truncated")]
+    [InlineData("reportsi.dcm", "no pixel data (modality 'SR'")]
+    [InlineData("rtplan.dcm", "no pixel data (modality 'RTPLAN'")]
+    [InlineData("rtdose_1frame.dcm", "Number of Frames")]  // GDCM itself would abort the process on this one
+    [InlineData("rtdose_expb.dcm", "big endian")]           // GDCM 3.0 decodes 32-bit big endian wrongly
+    public void Files_that_cannot_give_a_correct_image_are_refused_naming_the_file(string name, string reason)
+    {
+        string path = TestFiles.Dicom(name);
+        var error = Assert.Throws<InvalidInputException>(() => DicomFileReader.Read(path));
+
+        Assert.Equal(path, error.Input);
+        Assert.Contains(reason, error.Message);
     }
 
     [Fact]
@@ -49,5 +112,17 @@ public sealed class DicomFileReaderTests
         {
             File.Delete(path);
         }
+    }
+
+    [Fact]
+    public void Identify_reads_size_and_geometry_from_the_header_alone()
+    {
+        var header = new DicomImageReader().Identify(TestFiles.Dicom("CT_small.dcm"));
+        var full = DicomFileReader.Read(TestFiles.Dicom("CT_small.dcm"));
+
+        Assert.Equal("DICOM", header.Format);
+        Assert.True(header.Geometry.IsCloseTo(full.Geometry), $"{header.Geometry} vs {full.Geometry}");
+        Assert.Equal(PixelType.Int16, header.PixelType);
+        Assert.Equal(1, header.Channels);
     }
 }

@@ -6,4 +6,6 @@ internal static class TestFiles
     public static string Root => Path.Combine(AppContext.BaseDirectory, "TestData");
 
     public static string Dicom(string name) => Path.Combine(Root, "dicom", name);
+
+    public static string Series(params string[] parts) => Path.Combine([Root, "dicom", "series", .. parts]);
 }

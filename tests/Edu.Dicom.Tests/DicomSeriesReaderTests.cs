@@ -1,0 +1,75 @@
+using Edu.Abstractions.Errors;
+using Edu.Abstractions.Imaging;
+
+namespace Edu.Dicom.Tests;
+
+// The series are pydicom's dicomdirtests (16×16 images); positions as pydicom reads them.
+public sealed class DicomSeriesReaderTests
+{
+    [Fact]
+    public void A_folder_of_slices_becomes_one_volume_sorted_along_the_normal()
+    {
+        // CT5N: five axial slices at z = 8.7625, 6.2625, 3.7625, 1.2625, −1.2375 (files 2062 … 3353).
+        string folder = TestFiles.Series("98892001", "CT5N");
+        var volume = DicomSeriesReader.Read(folder);
+
+        Assert.Equal(new VolumeSize(16, 16, 5), volume.Size);
+        Assert.Equal(2.5, volume.Geometry.Spacing[2], 4);
+        Assert.Equal([-72.199997, -143.0, -1.2375], volume.Geometry.Origin.Select(v => Math.Round(v, 6)));
+        Assert.Equal([1.0, 0, 0, 0, 1, 0, 0, 0, 1], volume.Geometry.Direction);
+
+        // The lowest slice comes first, the highest last.
+        var lowest = DicomFileReader.Read(Path.Combine(folder, "3353"));
+        var highest = DicomFileReader.Read(Path.Combine(folder, "2062"));
+        Assert.Equal(lowest.Voxels, volume.Voxels.AsSpan(0, 256).ToArray());
+        Assert.Equal(highest.Voxels, volume.Voxels.AsSpan(4 * 256, 256).ToArray());
+    }
+
+    [Fact]
+    public void A_gap_between_slices_is_refused_not_stacked()
+    {
+        // CT2: z = −99.48, 103.02, 104.27, 105.52.
+        var error = Assert.Throws<InvalidInputException>(() => DicomSeriesReader.Read(TestFiles.Series("77654033", "CT2")));
+        Assert.Contains("unevenly spaced", error.Message);
+    }
+
+    [Fact]
+    public void Mixed_orientations_are_refused()
+    {
+        var error = Assert.Throws<InvalidInputException>(() => DicomSeriesReader.Read(TestFiles.Series("98892003", "MR700")));
+        Assert.Contains("orientations", error.Message);
+    }
+
+    [Fact]
+    public void Several_series_are_listed_and_one_can_be_chosen()
+    {
+        string folder = TestFiles.Series("98892001");
+        var series = DicomSeriesReader.Scan(folder);
+        Assert.Equal(2, series.Count);
+        Assert.Equal([2, 5], series.Select(s => s.Files.Count).Order());
+
+        var error = Assert.Throws<InvalidInputException>(() => DicomSeriesReader.Read(folder));
+        Assert.Contains("--series", error.Message);
+        foreach (var s in series) Assert.Contains(s.SeriesInstanceUid, error.Message);
+
+        var five = series.Single(s => s.Files.Count == 5);
+        Assert.Equal(5, DicomSeriesReader.Read(folder, five.SeriesInstanceUid).Size.Z);
+        Assert.Throws<InvalidInputException>(() => DicomSeriesReader.Read(folder, "1.2.3.4"));
+    }
+
+    [Fact]
+    public void A_folder_without_dicom_images_is_refused()
+    {
+        string empty = Directory.CreateTempSubdirectory("edu-empty-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(empty, "README"), "not dicom");
+            var error = Assert.Throws<InvalidInputException>(() => DicomSeriesReader.Read(empty));
+            Assert.Contains("no DICOM image files", error.Message);
+        }
+        finally
+        {
+            Directory.Delete(empty, true);
+        }
+    }
+}
