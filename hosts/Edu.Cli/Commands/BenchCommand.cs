@@ -1,0 +1,16 @@
+using System.CommandLine;
+
+namespace Edu.Cli.Commands;
+
+/// <summary><c>edu bench train|infer</c>: step-time and memory benchmarks of the catalogue's models.</summary>
+public static class BenchCommand
+{
+    /// <summary>Creates the command group.</summary>
+    public static Command Create()
+    {
+        var command = new Command("bench", "Benchmark the models: training step time and peak memory, inference latency in float32 and bfloat16.");
+        command.Subcommands.Add(BenchTrainCommand.Create());
+        command.Subcommands.Add(BenchInferCommand.Create());
+        return command;
+    }
+}

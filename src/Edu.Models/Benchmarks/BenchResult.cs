@@ -1,0 +1,18 @@
+using System.Text.Json.Serialization;
+
+namespace Edu.Models.Benchmarks;
+
+/// <summary>One train-step benchmark: times per step after warm-up, and peak memory.</summary>
+public sealed record BenchResult(
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("dims")] int Dims,
+    [property: JsonPropertyName("batch")] int Batch,
+    [property: JsonPropertyName("size")] int Size,
+    [property: JsonPropertyName("threads")] int Threads,
+    [property: JsonPropertyName("device")] string Device,
+    [property: JsonPropertyName("parameters")] long Parameters,
+    [property: JsonPropertyName("median_ms")] double MedianMs,
+    [property: JsonPropertyName("min_ms")] double MinMs,
+    [property: JsonPropertyName("max_ms")] double MaxMs,
+    [property: JsonPropertyName("peak_rss_mb")] double PeakRssMb,
+    [property: JsonPropertyName("peak_device_mb")][property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? PeakDeviceMb = null);

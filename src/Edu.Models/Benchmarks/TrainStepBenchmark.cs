@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using Edu.Models.Blocks;
+using Edu.Models.Catalogue;
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Edu.Models.Benchmarks;
+
+/// <summary>
+/// The train-step protocol shared with <c>bench/pytorch_models.py</c>: random input and a random binary
+/// target (K = 1), forward, BCE-with-logits + soft Dice loss, backward, Adam (lr 1e-3); <c>warmup</c>
+/// untimed steps, then <c>steps</c> timed ones (the loss is synchronised every step by reading it back).
+/// </summary>
+public static class TrainStepBenchmark
+{
+    public static BenchResult Run(ModelCatalogue catalogue, string model, int dims, int batch, int size, int threads,
+        int steps, int warmup, Device device, int inChannels = 1, int? baseChannels = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalogue);
+        torch.set_num_threads(threads);
+        torch.manual_seed(0);
+        using var net = catalogue.Create(model, new ModelHyperparameters(dims, inChannels, 1, baseChannels));
+        net.to(device);
+        net.train();
+        long parameters = Layers.CountParameters(net);
+        var optimizer = optim.Adam(net.parameters(), lr: 1e-3);
+        var shape = dims == 2 ? new long[] { batch, inChannels, size, size } : new long[] { batch, inChannels, size, size, size };
+        var tShape = (long[])shape.Clone();
+        tShape[1] = 1;
+        using var x = randn(shape, device: device);
+        using var y = (randn(tShape, device: device) > 0).to_type(ScalarType.Float32);
+
+        var times = new List<double>();
+        for (int i = 0; i < warmup + steps; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            using (var scope = NewDisposeScope())
+            {
+                optimizer.zero_grad();
+                var loss = Losses.BceDice(net.forward(x), y);
+                loss.backward();
+                optimizer.step();
+                _ = loss.item<float>(); // synchronise (CUDA) so the step is really done
+            }
+            sw.Stop();
+            if (i >= warmup) times.Add(sw.Elapsed.TotalMilliseconds);
+        }
+        times.Sort();
+        double median = times.Count % 2 == 1 ? times[times.Count / 2] : (times[times.Count / 2 - 1] + times[times.Count / 2]) / 2;
+        return new BenchResult(model, dims, batch, size, threads, device.ToString(), parameters,
+            Math.Round(median, 2), Math.Round(times[0], 2), Math.Round(times[^1], 2), ProcessMemory.PeakRssMb(), null);
+    }
+}
