@@ -1,0 +1,5 @@
+namespace Fixture.WrongFramework;
+
+public sealed class Nothing
+{
+}

@@ -1,0 +1,6 @@
+namespace Fixture.Helper;
+
+public static class HelperValue
+{
+    public static string Id => "helper";
+}
