@@ -23,6 +23,8 @@ public static class CliApp
     {
         var root = new RootCommand("EDU.Framework: medical image segmentation (U-Net family, E-DU) on TorchSharp.");
         root.Subcommands.Add(DoctorCommand.Create());
+        root.Subcommands.Add(PluginsCommand.Create());
+        root.Subcommands.Add(SynthCommand.Create());
         root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         return root;
