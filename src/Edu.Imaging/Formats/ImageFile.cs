@@ -76,7 +76,7 @@ internal static class ImageFile
         string temp = full + $".{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16))
                 write(stream);
             File.Move(temp, full, overwrite: true);
         }
