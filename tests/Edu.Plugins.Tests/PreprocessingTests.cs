@@ -1,0 +1,54 @@
+using Edu.Abstractions.Preprocessing;
+using Edu.Imaging.Preprocessing;
+
+namespace Edu.Plugins.Tests;
+
+public sealed class PreprocessingTests
+{
+    private static readonly Lazy<PluginCatalog> Catalog = new(() => PluginCatalog.Load([PluginFolders.FirstParty]));
+
+    public static TheoryData<string> ModalityIds => new() { "xray", "ct", "mr", "microscopy", "dermoscopy", "endoscopy", "fundus" };
+
+    [Fact]
+    public void A_pipeline_reads_back_from_its_text_and_a_parameter_can_be_overridden()
+    {
+        var pipeline = PreprocessingPipeline.Parse("clip(min=-1000, max=400); resample(spacing=0.8x0.8x2.5); zscore");
+
+        Assert.Equal(pipeline, PreprocessingPipeline.Parse(pipeline.ToString()));
+        Assert.Equal("clip(max=200, min=-1000)", pipeline.WithParameter("clip", "max", "200").Steps[0].ToString());
+    }
+
+    [Theory]
+    [MemberData(nameof(ModalityIds))]
+    public void Default_pipelines_run_and_labels_go_back_to_the_source_geometry_exactly(string id)
+    {
+        var modality = Catalog.Value.GetModality(id);
+        var generated = Catalog.Value.FindGenerator(id)!.Generate(seed: 4, size: 48);
+        var runner = new PreprocessingRunner(Catalog.Value.PreprocessingSteps);
+
+        var (image, applied) = runner.Run(generated.Image, modality.DefaultPipeline);
+        // a "prediction": the true labels taken through the same geometric steps, rounded to integers
+        var geometric = new PreprocessingPipeline(modality.DefaultPipeline.Steps.Where(s => s.Name is "resample" or "resize"));
+        var (moved, _) = runner.Run(generated.Labels, geometric);
+        var labels = new Abstractions.Imaging.ImageVolume(moved.Geometry, 1, moved.Voxels.Select(v => MathF.Round(v)).ToArray(), moved.SourcePixelType);
+        var restored = runner.RestoreLabels(labels, applied);
+
+        Assert.Equal(generated.Image.Geometry, restored.Geometry);
+        Assert.True(image.Voxels.All(float.IsFinite));
+        double agreement = restored.Voxels.Zip(generated.Labels.Voxels).Count(p => p.First == p.Second) / (double)restored.Voxels.Length;
+        Assert.True(agreement > 0.97, $"{id}: {agreement:P1} of labels back in place");
+    }
+
+    [Fact]
+    public void Zscore_over_the_nonzero_mask_leaves_the_background_zero_and_standardises_the_brain()
+    {
+        var mr = Catalog.Value.FindGenerator("mr")!.Generate(seed: 1, size: 48);
+        var (image, _) = new PreprocessingRunner().Run(mr.Image, PreprocessingPipeline.Parse("zscore(mask=nonzero)"));
+
+        var t1 = image.Channel(0).ToArray();
+        var brain = t1.Where((_, i) => mr.Image.Voxels[i] != 0).ToArray();
+        Assert.Equal(0f, t1[0]);
+        Assert.InRange(brain.Average(), -1e-3, 1e-3);
+        Assert.InRange(Math.Sqrt(brain.Average(v => v * v)), 0.999, 1.001);
+    }
+}
