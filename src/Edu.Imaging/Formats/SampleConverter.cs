@@ -63,9 +63,9 @@ internal static class SampleConverter
                 done += n;
             }
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or IOException)
         {
-            throw new InvalidInputException(path, $"the compressed voxel data is corrupt ({e.Message})", e);
+            throw new InvalidInputException(path, $"the voxel data cannot be read, corrupt compressed data? ({e.Message})", e);
         }
         finally
         {

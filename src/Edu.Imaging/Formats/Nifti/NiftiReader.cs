@@ -100,7 +100,7 @@ public sealed class NiftiReader : IImageReader
                 left -= n;
             }
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or IOException)
         {
             throw NiftiThrowHelper.Invalid(path, $"the gzip data is corrupt ({e.Message})", e);
         }
@@ -131,7 +131,7 @@ public sealed class NiftiReader : IImageReader
                 using Stream s = compressed ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true) : file;
                 got = s.ReadAtLeast(headBytes, headBytes.Length, throwOnEndOfStream: false);
             }
-            catch (InvalidDataException e)
+            catch (Exception e) when (e is InvalidDataException or IOException)
             {
                 throw NiftiThrowHelper.Invalid(headerPath, $"the gzip data is corrupt ({e.Message})", e);
             }

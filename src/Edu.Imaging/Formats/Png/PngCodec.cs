@@ -134,7 +134,7 @@ internal static class PngCodec
                 return null;
             }
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or IOException)
         {
             problem = $"the compressed image data is corrupt ({e.Message})";
             return null;
