@@ -4,7 +4,7 @@ namespace Edu.Imaging.Formats.Nifti;
 
 /// <summary>
 /// NIfTI's RAS affine to and from ITK's LPS geometry, as ITK's NiftiImageIO does it: the sform when
-/// sform_code &gt; 0, else the qform when qform_code &gt; 0 (quaternion, qfac = pixdim[0] for the third
+/// sform_code &gt; 0 (and it is orthogonal), else the qform when qform_code &gt; 0 (quaternion, qfac = pixdim[0] for the third
 /// axis), else spacing only. RAS → LPS negates the first two rows; spacing = column norms;
 /// direction = columns normalised; origin = the translation with its first two values negated.
 /// </summary>
@@ -18,11 +18,15 @@ internal static class NiftiGeometry
         if (h.SformCode > 0)
         {
             m = (double[])h.SRow.Clone();
-            if (!IsUsable(m))
+            bool usable = IsUsable(m);
+            if (!usable || !IsOrthogonal(m))
             {
+                // As ITK: a degenerate or sheared sform falls back to the qform; without one there is no valid geometry.
                 if (h.QformCode <= 0)
                 {
-                    problem = "sform_code is set but the sform matrix is degenerate or not finite";
+                    problem = usable
+                        ? "the sform has shear (its columns are not orthogonal) and there is no qform; an image direction must be orthonormal"
+                        : "sform_code is set but the sform matrix is degenerate or not finite";
                     return null;
                 }
                 m = null;
@@ -99,6 +103,23 @@ internal static class NiftiGeometry
         {
             if (m[c] * m[c] + m[4 + c] * m[4 + c] + m[8 + c] * m[8 + c] <= 1e-20)
                 return false;
+        }
+        return true;
+    }
+
+    private static bool IsOrthogonal(double[] m)
+    {
+        var n = new double[3];
+        for (int c = 0; c < 3; c++)
+            n[c] = Math.Sqrt(m[c] * m[c] + m[4 + c] * m[4 + c] + m[8 + c] * m[8 + c]);
+        for (int a = 0; a < 3; a++)
+        {
+            for (int b = a + 1; b < 3; b++)
+            {
+                double dot = (m[a] * m[b] + m[4 + a] * m[4 + b] + m[8 + a] * m[8 + b]) / (n[a] * n[b]);
+                if (Math.Abs(dot) > 1e-4)
+                    return false;
+            }
         }
         return true;
     }

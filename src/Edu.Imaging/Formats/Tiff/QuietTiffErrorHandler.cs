@@ -9,16 +9,16 @@ namespace Edu.Imaging.Formats.Tiff;
 internal sealed class QuietTiffErrorHandler : TiffErrorHandler
 {
     [ThreadStatic]
-    private static string? t_lastError;
+    private static string? _lastError;
 
     private static readonly object Gate = new();
-    private static bool s_installed;
+    private static bool _installed;
 
     /// <summary>The last error LibTiff reported on this thread, if any.</summary>
     public static string? LastError
     {
-        get => t_lastError;
-        set => t_lastError = value;
+        get => _lastError;
+        set => _lastError = value;
     }
 
     /// <summary>Installs the handler once for the process.</summary>
@@ -26,20 +26,20 @@ internal sealed class QuietTiffErrorHandler : TiffErrorHandler
     {
         lock (Gate)
         {
-            if (s_installed)
+            if (_installed)
                 return;
             BitMiracle.LibTiff.Classic.Tiff.SetErrorHandler(new QuietTiffErrorHandler());
-            s_installed = true;
+            _installed = true;
         }
     }
 
     /// <inheritdoc />
     public override void ErrorHandler(BitMiracle.LibTiff.Classic.Tiff tif, string method, string format, params object[] args) =>
-        t_lastError = Format(format, args);
+        _lastError = Format(format, args);
 
     /// <inheritdoc />
     public override void ErrorHandlerExt(BitMiracle.LibTiff.Classic.Tiff tif, object clientData, string method, string format, params object[] args) =>
-        t_lastError = Format(format, args);
+        _lastError = Format(format, args);
 
     /// <inheritdoc />
     public override void WarningHandler(BitMiracle.LibTiff.Classic.Tiff tif, string method, string format, params object[] args)

@@ -120,6 +120,31 @@ public class NiftiReaderTests
         Assert.Contains("dim[2]", e.Problem, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Sheared_sform_falls_back_to_the_qform_or_is_refused(bool withQform)
+    {
+        byte[] bytes = File.ReadAllBytes(TestFiles.Nifti("anatomical_le.nii"));
+        BitConverter.GetBytes(1.5f).CopyTo(bytes, 284);          // srow_x[1]: shear x by y
+        BitConverter.GetBytes((short)(withQform ? 1 : 0)).CopyTo(bytes, 252);
+        string path = Path.Combine(TestFiles.NewTempFolder(), "shear.nii");
+        File.WriteAllBytes(path, bytes);
+
+        if (withQform)
+        {
+            // anatomical.nii's qform is the same placement as its (unsheared) sform.
+            var volume = new NiftiReader().Read(path);
+            AssertClose([-32, 40, -16], volume.Geometry.Origin, 1e-5);
+            AssertClose(Anat, volume.Geometry.Direction, 1e-5);
+        }
+        else
+        {
+            var e = Assert.Throws<InvalidInputException>(() => new NiftiReader().Read(path));
+            Assert.Contains("shear", e.Problem, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Truncated_file_is_refused_with_the_reason()
     {
