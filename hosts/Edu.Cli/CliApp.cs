@@ -27,6 +27,7 @@ public static class CliApp
         root.Subcommands.Add(SynthCommand.Create());
         root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(InspectCommand.Create());
         return root;
     }
 

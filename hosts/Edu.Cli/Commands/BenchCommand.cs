@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Edu.Cli.Commands;
 
-/// <summary><c>edu bench train|infer</c>: step-time and memory benchmarks of the catalogue's models.</summary>
+/// <summary><c>edu bench train|infer|io</c>: training step time and memory, inference latency, image reading.</summary>
 public static class BenchCommand
 {
     /// <summary>Creates the command group.</summary>
@@ -11,6 +11,7 @@ public static class BenchCommand
         var command = new Command("bench", "Benchmark the models: training step time and peak memory, inference latency in float32 and bfloat16.");
         command.Subcommands.Add(BenchTrainCommand.Create());
         command.Subcommands.Add(BenchInferCommand.Create());
+        command.Subcommands.Add(BenchIoCommand.Create());
         return command;
     }
 }

@@ -1,0 +1,82 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Edu.Abstractions.Imaging;
+using Edu.Cli.Imaging;
+
+namespace Edu.Cli.Commands;
+
+/// <summary><c>edu inspect PATH [--series UID] [--json]</c>: size, geometry and value statistics of an image.</summary>
+public static class InspectCommand
+{
+    /// <summary>What <c>--json</c> prints.</summary>
+    public sealed record Report(
+        [property: JsonPropertyName("format")] string Format,
+        [property: JsonPropertyName("size")] int[] Size,
+        [property: JsonPropertyName("channels")] int Channels,
+        [property: JsonPropertyName("spacing")] double[] Spacing,
+        [property: JsonPropertyName("origin")] double[] Origin,
+        [property: JsonPropertyName("direction")] double[] Direction,
+        [property: JsonPropertyName("pixelType")] string PixelType,
+        [property: JsonPropertyName("min")] double Min,
+        [property: JsonPropertyName("max")] double Max,
+        [property: JsonPropertyName("mean")] double Mean,
+        [property: JsonPropertyName("modality")] string? Modality);
+
+    /// <summary>Creates the command.</summary>
+    public static Command Create()
+    {
+        var path = new Argument<string>("PATH") { Description = "An image file (NIfTI, MetaImage, PNG/JPEG/BMP, TIFF, DICOM) or a folder holding a DICOM series." };
+        var series = new Option<string?>("--series") { Description = "SeriesInstanceUID to read when the folder holds several series." };
+        var json = new Option<bool>("--json") { Description = "Print exactly one JSON object." };
+        var command = new Command("inspect", "Show an image's size, channels, LPS geometry, pixel type and value statistics (after the Modality LUT).")
+        {
+            path, series, json,
+        };
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var (volume, format) = ImageInput.Read(parse.GetValue(path)!, parse.GetValue(series), cancellationToken);
+            var report = Describe(volume, format);
+            if (parse.GetValue(json))
+                Console.Out.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
+            else
+                WriteSummary(report, volume);
+            return Task.FromResult(CliApp.Ok);
+        });
+        return command;
+    }
+
+    /// <summary>Statistics over every voxel and channel.</summary>
+    public static Report Describe(ImageVolume volume, string format)
+    {
+        ArgumentNullException.ThrowIfNull(volume);
+        float min = float.PositiveInfinity, max = float.NegativeInfinity;
+        double sum = 0;
+        foreach (float v in volume.Voxels)
+        {
+            if (v < min) min = v;
+            if (v > max) max = v;
+            sum += v;
+        }
+        var g = volume.Geometry;
+        return new Report(format, g.Size.ToArray(), volume.Channels, [.. g.Spacing], [.. g.Origin], [.. g.Direction],
+            volume.SourcePixelType.ToString().ToLowerInvariant(), min, max, sum / volume.Voxels.LongLength,
+            volume.Metadata.TryGetValue("Modality", out var modality) ? modality : null);
+    }
+
+    private static void WriteSummary(Report r, ImageVolume volume)
+    {
+        string F(double v) => v.ToString("0.####", CultureInfo.InvariantCulture);
+        string Vec(IEnumerable<double> v) => "[" + string.Join(", ", v.Select(F)) + "]";
+        Console.Out.WriteLine($"  format      {r.Format}{(r.Modality is null ? "" : $" ({r.Modality})")}");
+        Console.Out.WriteLine($"  size        {r.Size[0]} × {r.Size[1]} × {r.Size[2]} (x, y, z), {r.Channels} channel(s), {r.PixelType}");
+        Console.Out.WriteLine($"  spacing     {Vec(r.Spacing)} mm");
+        Console.Out.WriteLine($"  origin      {Vec(r.Origin)} mm (LPS)");
+        Console.Out.WriteLine($"  direction   {Vec(r.Direction.Take(3))} {Vec(r.Direction.Skip(3).Take(3))} {Vec(r.Direction.Skip(6))}");
+        Console.Out.WriteLine($"  values      min {F(r.Min)}, max {F(r.Max)}, mean {F(r.Mean)}");
+        foreach (var key in new[] { "SeriesDescription", "SeriesInstanceUID", "PhotometricInterpretation", "TransferSyntaxUID" })
+            if (volume.Metadata.TryGetValue(key, out var value))
+                Console.Out.WriteLine($"  {key,-11} {value}");
+    }
+}

@@ -1,0 +1,112 @@
+using System.Text.Json;
+
+namespace Edu.Cli.Tests.Commands;
+
+public sealed class InspectCommandTests
+{
+    private static JsonElement InspectJson(string path, params string[] extra)
+    {
+        var run = EduProcess.Run(["inspect", path, "--json", .. extra]);
+        Assert.True(run.ExitCode == 0, run.StdErr);
+        Assert.Single(run.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries)); // exactly one JSON object
+        return JsonDocument.Parse(run.StdOut).RootElement.Clone();
+    }
+
+    private static double[] Numbers(JsonElement e) => [.. e.EnumerateArray().Select(v => v.GetDouble())];
+
+    [Fact]
+    public void Json_for_a_ct_file_carries_size_lps_geometry_hu_statistics_and_modality()
+    {
+        // Reference: pydicom 2.3.1 on CT_small.dcm (apply_modality_lut).
+        var json = InspectJson(TestFiles.Dicom("CT_small.dcm"));
+
+        Assert.Equal("DICOM", json.GetProperty("format").GetString());
+        Assert.Equal([128.0, 128, 1], Numbers(json.GetProperty("size")));
+        Assert.Equal(1, json.GetProperty("channels").GetInt32());
+        Assert.Equal(0.661468, json.GetProperty("spacing")[0].GetDouble(), 6);
+        Assert.Equal([-158.135803, -179.035797, -75.699997], Numbers(json.GetProperty("origin")).Select(v => Math.Round(v, 6)));
+        Assert.Equal([1.0, 0, 0, 0, 1, 0, 0, 0, 1], Numbers(json.GetProperty("direction")));
+        Assert.Equal("int16", json.GetProperty("pixelType").GetString());
+        Assert.Equal(-896, json.GetProperty("min").GetDouble());
+        Assert.Equal(1167, json.GetProperty("max").GetDouble());
+        Assert.Equal(-119.0738525390625, json.GetProperty("mean").GetDouble(), 6);
+        Assert.Equal("CT", json.GetProperty("modality").GetString());
+    }
+
+    [Fact]
+    public void A_folder_is_read_as_a_dicom_series()
+    {
+        var json = InspectJson(TestFiles.Dicom("series", "98892001", "CT5N"));
+
+        Assert.Equal("DICOM series", json.GetProperty("format").GetString());
+        Assert.Equal([16.0, 16, 5], Numbers(json.GetProperty("size")));
+        Assert.Equal(2.5, json.GetProperty("spacing")[2].GetDouble(), 4);
+    }
+
+    [Fact]
+    public void A_folder_with_several_series_needs_series_and_accepts_it()
+    {
+        string folder = TestFiles.Dicom("series", "98892001");
+        var ambiguous = EduProcess.Run(["inspect", folder, "--json"]);
+        Assert.Equal(2, ambiguous.ExitCode);
+        Assert.Contains("--series", ambiguous.StdErr);
+        Assert.Empty(ambiguous.StdOut);
+
+        var fiveSlices = Edu.Dicom.DicomSeriesReader.Scan(folder).Single(s => s.Files.Count == 5);
+        Assert.Contains(fiveSlices.SeriesInstanceUid, ambiguous.StdErr);
+        string uid = fiveSlices.SeriesInstanceUid;
+        var chosen = InspectJson(folder, "--series", uid);
+        Assert.Equal(5, chosen.GetProperty("size")[2].GetInt32());
+    }
+
+    [Fact]
+    public void Human_summary_names_format_size_and_values()
+    {
+        var run = EduProcess.Run(["inspect", TestFiles.Dicom("MR_small.dcm")]);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("DICOM (MR)", run.StdOut);
+        Assert.Contains("64 × 64 × 1", run.StdOut);
+        Assert.Contains("min 127, max 2145", run.StdOut);
+    }
+
+    public static TheoryData<string, string> BadInputs() => new()
+    {
+        { "missing.nii.gz", "no such file" },
+        { "random.nii.gz", "" },
+        { "empty.png", "empty" },
+        { "truncated.dcm", "" },
+        { "report.dcm", "no pixel data" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadInputs))]
+    public void Bad_input_exits_2_with_one_error_line_naming_the_file(string name, string reason)
+    {
+        string dir = Directory.CreateTempSubdirectory("edu-inspect-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, name);
+            switch (name)
+            {
+                case "random.nii.gz": File.WriteAllBytes(path, [.. Enumerable.Range(0, 5000).Select(i => (byte)(i * 7 + 3))]); break;
+                case "empty.png": File.WriteAllBytes(path, []); break;
+                case "truncated.dcm": File.WriteAllBytes(path, File.ReadAllBytes(TestFiles.Dicom("CT_small.dcm"))[..20000]); break;
+                case "report.dcm": File.Copy(TestFiles.Dicom("reportsi.dcm"), path); break;
+            }
+
+            var run = EduProcess.Run(["inspect", path, "--json"], timeoutSeconds: 60);
+
+            Assert.Equal(2, run.ExitCode);
+            Assert.Empty(run.StdOut);
+            string line = Assert.Single(run.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error:", StringComparison.Ordinal));
+            Assert.Contains(path, line);
+            Assert.Contains(reason, line);
+            Assert.DoesNotContain("   at ", run.StdErr);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+}
