@@ -4,7 +4,7 @@ using Edu.Abstractions.Preprocessing;
 
 namespace Edu.Plugins.CT;
 
-/// <summary>The Chest CT modality plugin: modality <c>ct</c> and its synthetic generator.</summary>
+/// <summary>The Chest CT modality plugin: modality <c>ct</c>, its synthetic generator and its dataset converter.</summary>
 public sealed class CTPlugin : IEduPlugin
 {
     /// <summary>The modality this plugin declares.</summary>
@@ -23,5 +23,6 @@ public sealed class CTPlugin : IEduPlugin
         ArgumentNullException.ThrowIfNull(registry);
         registry.AddModality(Modality);
         registry.AddSyntheticGenerator(new ChestCtGenerator());
+        registry.AddDatasetConverter(new Luna16Converter());
     }
 }

@@ -4,7 +4,7 @@ using Edu.Abstractions.Preprocessing;
 
 namespace Edu.Plugins.Dermoscopy;
 
-/// <summary>The Dermoscopy modality plugin: modality <c>dermoscopy</c> and its synthetic generator.</summary>
+/// <summary>The Dermoscopy modality plugin: modality <c>dermoscopy</c>, its synthetic generator and its dataset converter.</summary>
 public sealed class DermoscopyPlugin : IEduPlugin
 {
     /// <summary>The modality this plugin declares.</summary>
@@ -23,5 +23,6 @@ public sealed class DermoscopyPlugin : IEduPlugin
         ArgumentNullException.ThrowIfNull(registry);
         registry.AddModality(Modality);
         registry.AddSyntheticGenerator(new SkinLesionGenerator());
+        registry.AddDatasetConverter(new Isic2018Converter());
     }
 }

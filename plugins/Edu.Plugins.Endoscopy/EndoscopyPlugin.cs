@@ -4,7 +4,7 @@ using Edu.Abstractions.Preprocessing;
 
 namespace Edu.Plugins.Endoscopy;
 
-/// <summary>The Colonoscopy modality plugin: modality <c>endoscopy</c> and its synthetic generator.</summary>
+/// <summary>The Colonoscopy modality plugin: modality <c>endoscopy</c>, its synthetic generator and its dataset converter.</summary>
 public sealed class EndoscopyPlugin : IEduPlugin
 {
     /// <summary>The modality this plugin declares.</summary>
@@ -23,5 +23,6 @@ public sealed class EndoscopyPlugin : IEduPlugin
         ArgumentNullException.ThrowIfNull(registry);
         registry.AddModality(Modality);
         registry.AddSyntheticGenerator(new PolypGenerator());
+        registry.AddDatasetConverter(new KvasirSegConverter());
     }
 }

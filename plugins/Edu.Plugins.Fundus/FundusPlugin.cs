@@ -4,7 +4,7 @@ using Edu.Abstractions.Preprocessing;
 
 namespace Edu.Plugins.Fundus;
 
-/// <summary>The Retinal fundus modality plugin: modality <c>fundus</c> and its synthetic generator.</summary>
+/// <summary>The Retinal fundus modality plugin: modality <c>fundus</c>, its synthetic generator and its dataset converter.</summary>
 public sealed class FundusPlugin : IEduPlugin
 {
     /// <summary>The modality this plugin declares.</summary>
@@ -23,5 +23,6 @@ public sealed class FundusPlugin : IEduPlugin
         ArgumentNullException.ThrowIfNull(registry);
         registry.AddModality(Modality);
         registry.AddSyntheticGenerator(new FundusGenerator());
+        registry.AddDatasetConverter(new PalmConverter());
     }
 }

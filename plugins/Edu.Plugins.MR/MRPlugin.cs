@@ -4,7 +4,7 @@ using Edu.Abstractions.Preprocessing;
 
 namespace Edu.Plugins.MR;
 
-/// <summary>The Brain MR (BraTS) modality plugin: modality <c>mr</c> and its synthetic generator.</summary>
+/// <summary>The Brain MR (BraTS) modality plugin: modality <c>mr</c>, its synthetic generator and its dataset converter.</summary>
 public sealed class MRPlugin : IEduPlugin
 {
     /// <summary>The modality this plugin declares.</summary>
@@ -23,5 +23,6 @@ public sealed class MRPlugin : IEduPlugin
         ArgumentNullException.ThrowIfNull(registry);
         registry.AddModality(Modality);
         registry.AddSyntheticGenerator(new BrainTumorMrGenerator());
+        registry.AddDatasetConverter(new BratsConverter());
     }
 }

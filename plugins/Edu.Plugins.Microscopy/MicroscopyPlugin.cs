@@ -4,7 +4,7 @@ using Edu.Abstractions.Preprocessing;
 
 namespace Edu.Plugins.Microscopy;
 
-/// <summary>The Fluorescence microscopy modality plugin: modality <c>microscopy</c> and its synthetic generator.</summary>
+/// <summary>The Fluorescence microscopy modality plugin: modality <c>microscopy</c>, its synthetic generator and its dataset converter.</summary>
 public sealed class MicroscopyPlugin : IEduPlugin
 {
     /// <summary>The modality this plugin declares.</summary>
@@ -23,5 +23,6 @@ public sealed class MicroscopyPlugin : IEduPlugin
         ArgumentNullException.ThrowIfNull(registry);
         registry.AddModality(Modality);
         registry.AddSyntheticGenerator(new FluorescentNucleiGenerator());
+        registry.AddDatasetConverter(new CellTrackingConverter());
     }
 }

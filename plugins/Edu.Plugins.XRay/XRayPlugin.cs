@@ -4,7 +4,7 @@ using Edu.Abstractions.Preprocessing;
 
 namespace Edu.Plugins.XRay;
 
-/// <summary>The Chest X-ray modality plugin: modality <c>xray</c> and its synthetic generator.</summary>
+/// <summary>The Chest X-ray modality plugin: modality <c>xray</c>, its synthetic generator and the Montgomery County converter.</summary>
 public sealed class XRayPlugin : IEduPlugin
 {
     /// <summary>The modality this plugin declares.</summary>
@@ -23,5 +23,6 @@ public sealed class XRayPlugin : IEduPlugin
         ArgumentNullException.ThrowIfNull(registry);
         registry.AddModality(Modality);
         registry.AddSyntheticGenerator(new ChestRadiographGenerator());
+        registry.AddDatasetConverter(new MontgomeryConverter());
     }
 }
