@@ -1,0 +1,400 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Edu.Abstractions.Errors;
+using Edu.Abstractions.Preprocessing;
+using Edu.Imaging;
+using Edu.Models.Catalogue;
+using Edu.Models.Checkpoints;
+using Edu.Models.Nets;
+using Edu.Models.Runtime;
+using Edu.Training.Augmentation;
+using Edu.Training.Data;
+using Edu.Training.Datasets;
+using Edu.Training.Evaluation;
+using Edu.Training.Losses;
+using Edu.Training.Metrics;
+using Edu.Training.Reporting;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Edu.Training;
+
+/// <summary>
+/// Trains a catalogue net on a dataset into a run folder (see <see cref="RunFolder"/>), nnU-Net style: a variant
+/// overrides one step (<see cref="OnTrainStart"/>, <see cref="TrainStep"/>, <see cref="ValidationStep"/>,
+/// <see cref="OnEpochEnd"/>). A checkpoint is written at the end of every epoch (weights, optimizer, trainer state);
+/// <see cref="TrainingOptions.Resume"/> continues from it exactly: an interrupted epoch is restarted, and because
+/// all randomness derives from (seed, epoch, step, sample) and the learning rate from the step count, a resumed
+/// run ends with the same weights as an uninterrupted one. Safe to run on a background thread; honours the token
+/// between steps.
+/// </summary>
+public class Trainer
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions JsonLine = new();
+    private readonly ModelCatalogue _catalogue;
+    private readonly IReadOnlyList<IPreprocessingStep> _customSteps;
+    private readonly Func<string, PreprocessingPipeline?>? _modalityPipelines;
+    private readonly ImageReaderRegistry _readers;
+
+    /// <summary>Creates a trainer.</summary>
+    /// <param name="catalogue">Nets by name (default: the built-in six).</param>
+    /// <param name="customSteps">Preprocessing steps from plugins.</param>
+    /// <param name="modalityPipelines">Modality id → default pipeline (e.g. from the plugin catalogue), used when dataset.json names a modality but no pipeline.</param>
+    /// <param name="readers">Image readers (default: the built-in formats).</param>
+    public Trainer(ModelCatalogue? catalogue = null, IEnumerable<IPreprocessingStep>? customSteps = null,
+        Func<string, PreprocessingPipeline?>? modalityPipelines = null, ImageReaderRegistry? readers = null)
+    {
+        _catalogue = catalogue ?? ModelCatalogue.CreateBuiltIn();
+        _customSteps = customSteps?.ToList() ?? [];
+        _modalityPipelines = modalityPipelines;
+        _readers = readers ?? ImageReaderRegistry.CreateDefault();
+    }
+
+    /// <summary>
+    /// Runs (or, with <see cref="TrainingOptions.Resume"/>, continues) training into <paramref name="runDirectory"/>.
+    /// A new run needs a missing or empty folder. On resume the stored options.json and splits.json are used
+    /// (only <c>device</c>, <c>threads</c> and <c>prefetch</c> are taken from <paramref name="options"/>).
+    /// </summary>
+    public TrainingResult Run(TrainingOptions options, string runDirectory, IProgress<TrainingEvent>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(runDirectory);
+        options.Validate();
+        string run = Path.GetFullPath(runDirectory);
+        options = PrepareRunFolder(options, run);
+        TorchRuntime.EnsureLoaded();
+        var device = DeviceSpec.Parse(options.Device);
+        if (options.Threads > 0) set_num_threads(options.Threads);
+
+        var dataset = SegmentationDataset.Open(options.Dataset, _readers);
+        var pipeline = ResolvePipeline(options, dataset);
+        string splitPath = Path.Combine(run, RunFolder.Splits);
+        var split = File.Exists(splitPath) ? DatasetSplit.Load(splitPath) : DatasetSplit.Create(dataset.Training.Select(c => c.Id), options.ValidationFraction, options.Seed);
+        var known = dataset.Training.ToDictionary(c => c.Id);
+        foreach (string id in split.Train.Concat(split.Validation))
+            if (!known.ContainsKey(id)) throw new InvalidInputException(splitPath, $"case '{id}' of the split is not in the dataset {dataset.Root}");
+        if (!File.Exists(splitPath)) split.Save(splitPath);
+
+        var preparer = new CasePreparer(pipeline, _customSteps);
+        int labelCount = dataset.Labels.Count;
+        PreparedCase Prepare(string id)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var (image, labels) = dataset.LoadCase(known[id], cancellationToken);
+            return preparer.PrepareCase(id, image, labels!, labelCount);
+        }
+        Report(progress, new TrainingEvent(TrainingEventKind.Started, 0, options.Epochs, 0, 0, null, null, options.LearningRate, null, null,
+            $"preparing {split.Train.Count} training and {split.Validation.Count} validation cases ({pipeline})"));
+        var trainCases = split.Train.Select(Prepare).ToList();
+        var valCases = split.Validation.Select(Prepare).ToList();
+        foreach (var c in trainCases.Concat(valCases))
+            if (c.Channels != trainCases[0].Channels)
+                throw new InvalidInputException(c.Id, $"has {c.Channels} channels after preprocessing, case '{trainCases[0].Id}' has {trainCases[0].Channels}");
+
+        bool volumes = trainCases.Any(c => c.Z > 1);
+        int dims = volumes && !options.TrainOnSlices ? 3 : 2;
+        int multiple = 1 << options.Depth;
+        int maxX = trainCases.Max(c => c.X), maxY = trainCases.Max(c => c.Y), maxZ = trainCases.Max(c => c.Z);
+        int edge = options.PatchSize ?? (dims == 2 ? Math.Min(256, Math.Max(maxX, maxY)) : 64);
+        int px = RoundUp(Math.Min(edge, maxX), multiple), py = RoundUp(Math.Min(edge, maxY), multiple);
+        int pz = dims == 3 ? RoundUp(Math.Min(edge, maxZ), multiple) : 1;
+        bool lateral = dataset.Labels.Values.Any(n => n.Contains("left", StringComparison.OrdinalIgnoreCase) || n.Contains("right", StringComparison.OrdinalIgnoreCase));
+        var sampler = new PatchSampler(options.Augmentation, pz, py, px, lateral);
+        int steps = options.StepsPerEpoch ?? Math.Max(1, (trainCases.Count + options.BatchSize - 1) / options.BatchSize);
+
+        var hp = new ModelHyperparameters(dims, trainCases[0].Channels, dataset.Classes, options.BaseChannels, options.Depth, options.DeepSupervision);
+        manual_seed(options.Seed);
+        using var model = _catalogue.Create(options.Model, hp);
+        model.to(device);
+        var parameters = model.parameters().ToList();
+        OptimizerHelper optimizer = options.Optimizer == "adamw"
+            ? optim.AdamW(parameters, options.LearningRate, weight_decay: options.WeightDecay)
+            : optim.Adam(parameters, options.LearningRate, weight_decay: options.WeightDecay);
+        var ctx = new TrainingContext(options, run, dataset, split, trainCases, valCases, hp, model, optimizer, device, sampler, steps,
+            SegmentationLosses.Get(options.Loss, hp.Classes));
+
+        var state = new TrainerState();
+        string last = RunFolder.LastCheckpoint(run);
+        if (options.Resume && RunFolder.HasCheckpoint(run))
+        {
+            RecoverCheckpointFolder(last);
+            TrainingCheckpoint.Load(last, model, optimizer);
+            state = ReadState(last);
+            RewriteLog(run, state.History);
+        }
+        ctx.GlobalStep = state.GlobalStep;
+        OnTrainStart(ctx);
+        Report(progress, new TrainingEvent(TrainingEventKind.Started, state.Epoch, options.Epochs, 0, steps, null, state.BestDice >= 0 ? state.BestDice : null,
+            options.LearningRate, null, null, state.Epoch > 0 ? $"resuming after epoch {state.Epoch}" : $"training {options.Model} ({dims}-D, patch {string.Join("x", ctx.Patch)}) on {trainCases.Count} cases"));
+
+        long totalSteps = (long)options.Epochs * steps;
+        var epochTimes = new List<double>();
+        while (state.Epoch < options.Epochs && !state.StoppedEarly)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int epoch = state.Epoch + 1;
+            ctx.Epoch = epoch;
+            var clock = Stopwatch.StartNew();
+            double waited = 0, stepTime = 0;
+            model.train();
+            using var lossSum = zeros(1, dtype: float64);
+            double? runningLoss = null;
+            using (var loader = new BatchLoader(trainCases, sampler, options.BatchSize, steps, options.Seed, epoch,
+                       options.Augmentation.ForegroundShare, options.PrefetchBatches, cancellationToken))
+            {
+                int s = 0;
+                var stepClock = Stopwatch.StartNew();
+                while (loader.Next(out var wait) is { } batch)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    waited += wait.TotalSeconds;
+                    double lr = LearningRateAt(options, ctx.GlobalStep, totalSteps);
+                    foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
+                    ctx.LearningRate = lr;
+                    using (var loss = TrainStep(ctx, batch)) lossSum.add_(loss.to_type(float64).cpu().reshape(1));
+                    ctx.GlobalStep++;
+                    s++;
+                    if (s % 10 == 0 || s == steps) runningLoss = lossSum.item<double>() / s;
+                    stepTime += stepClock.Elapsed.TotalSeconds;
+                    stepClock.Restart();
+                    Report(progress, new TrainingEvent(TrainingEventKind.Step, epoch, options.Epochs, s, steps, runningLoss, null, lr,
+                        Eta(epochTimes, options.Epochs - epoch + 1), null, ""));
+                }
+            }
+            double trainLoss = lossSum.item<double>() / steps;
+            cancellationToken.ThrowIfCancellationRequested();
+            double dice = ValidationStep(ctx);
+            clock.Stop();
+            epochTimes.Add(clock.Elapsed.TotalSeconds);
+            var summary = new EpochSummary(epoch, Math.Round(trainLoss, 6), Math.Round(dice, 6), ctx.LearningRate,
+                Math.Round(clock.Elapsed.TotalSeconds, 3), stepTime > 0 ? Math.Round(waited / stepTime, 4) : 0);
+            bool improved = dice > state.BestDice;
+            state = state with
+            {
+                Epoch = epoch,
+                GlobalStep = ctx.GlobalStep,
+                BestDice = improved ? dice : state.BestDice,
+                BestEpoch = improved ? epoch : state.BestEpoch,
+                EpochsSinceBest = improved ? 0 : state.EpochsSinceBest + 1,
+                History = [.. state.History, summary],
+            };
+            if (options.Patience is { } patience && state.EpochsSinceBest >= patience && epoch < options.Epochs)
+                state = state with { StoppedEarly = true };
+            var info = new CheckpointInfo(options.Model, hp, epoch, ctx.GlobalStep);
+            if (improved)
+            {
+                SaveCheckpoint(RunFolder.BestCheckpoint(run), model, optimizer, info, state);
+                Report(progress, new TrainingEvent(TrainingEventKind.CheckpointWritten, epoch, options.Epochs, steps, steps, trainLoss, dice, ctx.LearningRate, null,
+                    RunFolder.BestCheckpoint(run), $"best checkpoint (validation Dice {dice:F4})"));
+            }
+            SaveCheckpoint(last, model, optimizer, info, state);
+            Report(progress, new TrainingEvent(TrainingEventKind.CheckpointWritten, epoch, options.Epochs, steps, steps, trainLoss, dice, ctx.LearningRate, null, last, "last checkpoint"));
+            File.AppendAllText(Path.Combine(run, RunFolder.Log), JsonSerializer.Serialize(summary, JsonLine) + "\n");
+            TrainingCurves.Write(state.History, Path.Combine(run, RunFolder.Curves));
+            OnEpochEnd(ctx, summary);
+            Report(progress, new TrainingEvent(TrainingEventKind.EpochEnd, epoch, options.Epochs, steps, steps, trainLoss, dice, ctx.LearningRate,
+                Eta(epochTimes, options.Epochs - epoch), null,
+                $"epoch {epoch}/{options.Epochs}: loss {trainLoss:F4}, validation Dice {dice:F4}, lr {ctx.LearningRate:G3}, {clock.Elapsed.TotalSeconds:F1} s, data wait {summary.DataWaitFraction:P1}"));
+            if (state.StoppedEarly)
+                Report(progress, new TrainingEvent(TrainingEventKind.EarlyStopped, epoch, options.Epochs, steps, steps, trainLoss, state.BestDice, ctx.LearningRate, null, null,
+                    $"no better validation Dice for {options.Patience} epochs: stopping (best {state.BestDice:F4} at epoch {state.BestEpoch})"));
+        }
+
+        string package = Path.Combine(run, RunFolder.Model);
+        if (!Directory.Exists(package))
+        {
+            if (state.BestEpoch > 0) Weights.LoadSafetensors(model, Path.Combine(RunFolder.BestCheckpoint(run), TrainingCheckpoint.WeightsFile));
+            WritePackage(package, options, dataset, pipeline, ctx, state);
+        }
+        Report(progress, new TrainingEvent(TrainingEventKind.Completed, state.Epoch, options.Epochs, 0, steps, state.History.LastOrDefault()?.TrainLoss, state.BestDice,
+            ctx.LearningRate, TimeSpan.Zero, package, $"model package written: {package} (best validation Dice {state.BestDice:F4} at epoch {state.BestEpoch})"));
+        return new TrainingResult(run, package, state.Epoch, state.BestEpoch, state.BestDice, state.History, state.StoppedEarly);
+    }
+
+    /// <summary>Called once before the first (or resumed) epoch.</summary>
+    protected virtual void OnTrainStart(TrainingContext context) { }
+
+    /// <summary>
+    /// One optimizer step on a batch: forward, loss (averaged over the heads with deep supervision), backward,
+    /// gradient-norm clipping at 12, step. Returns the detached loss (a scalar the caller disposes).
+    /// </summary>
+    protected virtual Tensor TrainStep(TrainingContext context, TrainingBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(batch);
+        using var scope = NewDisposeScope();
+        long[] shape = [batch.Size, batch.Channels, .. batch.Shape];
+        var x = tensor(batch.Images, shape).to(context.Device);
+        var y = context.Hyperparameters.Classes == 1
+            ? tensor(batch.Labels, [batch.Size, 1, .. batch.Shape]).to(context.Device)
+            : tensor(batch.Labels, [batch.Size, .. batch.Shape]).to(ScalarType.Int64).to(context.Device);
+        context.Optimizer.zero_grad();
+        Tensor loss;
+        if (context.Model is IDeepSupervised { DeepSupervision: true } ds)
+        {
+            var heads = ds.ForwardAll(x);
+            loss = heads.Select(h => context.Loss(h, y)).Aggregate((a, b) => a + b) / heads.Length;
+        }
+        else loss = context.Loss(context.Model.forward(x), y);
+        loss.backward();
+        nn.utils.clip_grad_norm_(context.Model.parameters(), 12);
+        context.Optimizer.step();
+        return loss.detach().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Validation after each epoch: mean Dice over the validation cases (each the mean over its foreground labels), sliding window on the preprocessed images.</summary>
+    protected virtual double ValidationStep(TrainingContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var foreground = context.Dataset.Labels.Keys.Where(k => k != 0).ToList();
+        double sum = 0;
+        foreach (var c in context.ValidationCases)
+        {
+            var predicted = SlidingWindowSegmenter.Segment(context.Model, context.Hyperparameters.SpatialDims, c.Image, c.Channels, c.X, c.Y, c.Z, context.Patch, context.Device);
+            sum += SegmentationMetrics.ComputeAll(c.Labels, predicted, c.X, c.Y, c.Z, c.Spacing, foreground).Average(m => m.Dice);
+        }
+        context.Model.train();
+        return context.ValidationCases.Count == 0 ? 0 : sum / context.ValidationCases.Count;
+    }
+
+    /// <summary>Called after each epoch's checkpoint and log line are written.</summary>
+    protected virtual void OnEpochEnd(TrainingContext context, EpochSummary summary) { }
+
+    /// <summary>The learning rate at <paramref name="step"/> of <paramref name="totalSteps"/>: poly (exponent 0.9) or cosine to 0.</summary>
+    public static double LearningRateAt(TrainingOptions options, long step, long totalSteps)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        double t = totalSteps <= 0 ? 0 : Math.Clamp((double)step / totalSteps, 0, 1);
+        return options.Schedule == "cosine"
+            ? options.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * t))
+            : options.LearningRate * Math.Pow(1 - t, 0.9);
+    }
+
+    private TrainingOptions PrepareRunFolder(TrainingOptions options, string run)
+    {
+        string optionsPath = Path.Combine(run, RunFolder.Options);
+        if (options.Resume)
+        {
+            if (!File.Exists(optionsPath))
+                throw new InvalidInputException(run, $"nothing to resume: {RunFolder.Options} is missing (start a new run without --resume)");
+            TrainingOptions? stored;
+            try { stored = JsonSerializer.Deserialize<TrainingOptions>(File.ReadAllText(optionsPath)); }
+            catch (JsonException e) { throw new InvalidInputException(optionsPath, $"not valid run options: {e.Message}", e); }
+            if (stored is null) throw new InvalidInputException(optionsPath, "empty run options");
+            stored.Validate();
+            return stored with { Device = options.Device, Threads = options.Threads, PrefetchBatches = options.PrefetchBatches, Resume = true };
+        }
+        if (File.Exists(run)) throw new InvalidInputException(run, "is a file; the run folder must be new or empty");
+        if (Directory.Exists(run) && Directory.EnumerateFileSystemEntries(run).Any())
+            throw new InvalidInputException(run, "the run folder exists and is not empty; use --resume to continue it, or choose a new folder");
+        Directory.CreateDirectory(run);
+        var absolute = options with { Dataset = Path.GetFullPath(options.Dataset) };
+        File.WriteAllText(optionsPath, JsonSerializer.Serialize(absolute, Json));
+        return absolute;
+    }
+
+    private PreprocessingPipeline ResolvePipeline(TrainingOptions options, SegmentationDataset dataset)
+    {
+        if (options.Preprocessing is { } text) return PreprocessingPipeline.Parse(text);
+        if (dataset.Preprocessing is { } fromJson) return PreprocessingPipeline.Parse(fromJson);
+        if (dataset.Modality is { } modality && _modalityPipelines?.Invoke(modality) is { } p) return p;
+        return DefaultPipeline(dataset.ChannelNames);
+    }
+
+    /// <summary>The pipeline used when nothing names one: CT channels clip to [−1000, 1000] then z-score; RGB percentile scaling; otherwise z-score per channel.</summary>
+    public static PreprocessingPipeline DefaultPipeline(IReadOnlyList<string> channelNames)
+    {
+        ArgumentNullException.ThrowIfNull(channelNames);
+        if (channelNames.Count > 0 && channelNames.All(n => n.Equals("CT", StringComparison.OrdinalIgnoreCase)))
+            return PreprocessingPipeline.Parse("clip(min=-1000, max=1000); zscore");
+        if (channelNames.Count == 3 && channelNames.Select(n => n.ToUpperInvariant()).SequenceEqual(["R", "G", "B"]))
+            return PreprocessingPipeline.Parse("percentile(low=0.5, high=99.5)");
+        return PreprocessingPipeline.Parse("zscore");
+    }
+
+    private static void SaveCheckpoint(string directory, Module model, OptimizerHelper optimizer, CheckpointInfo info, TrainerState state)
+    {
+        // write beside, then swap: a kill at any moment leaves either the old or the new checkpoint whole
+        string tmp = directory + ".tmp", old = directory + ".old";
+        if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
+        TrainingCheckpoint.Save(tmp, model, optimizer, info);
+        File.WriteAllText(Path.Combine(tmp, RunFolder.TrainerState), JsonSerializer.Serialize(state, Json));
+        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+        if (Directory.Exists(directory)) Directory.Move(directory, old);
+        Directory.Move(tmp, directory);
+        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+    }
+
+    private static void RecoverCheckpointFolder(string directory)
+    {
+        string tmp = directory + ".tmp", old = directory + ".old";
+        if (!File.Exists(Path.Combine(directory, RunFolder.TrainerState)) && Directory.Exists(old))
+        {
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+            Directory.Move(old, directory);
+        }
+        if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
+    }
+
+    private static TrainerState ReadState(string directory)
+    {
+        string path = Path.Combine(directory, RunFolder.TrainerState);
+        try { return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path)) ?? throw new JsonException("empty"); }
+        catch (JsonException e) { throw new InvalidInputException(path, $"not a valid trainer state: {e.Message}", e); }
+    }
+
+    private static void RewriteLog(string run, IReadOnlyList<EpochSummary> history)
+    {
+        string path = Path.Combine(run, RunFolder.Log);
+        File.WriteAllText(path + ".tmp", string.Concat(history.Select(h => JsonSerializer.Serialize(h, JsonLine) + "\n")));
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+
+    private void WritePackage(string package, TrainingOptions options, SegmentationDataset dataset, PreprocessingPipeline pipeline, TrainingContext ctx, TrainerState state)
+    {
+        var pre = new PackagePreprocessing(pipeline.ToString(), ctx.Patch, ctx.Hyperparameters.SpatialDims,
+            options.TrainOnSlices && ctx.Hyperparameters.SpatialDims == 2 && ctx.TrainCases.Any(c => c.Z > 1), ctx.Hyperparameters.Classes == 1, dataset.ChannelNames);
+        var manifest = new ModelManifest
+        {
+            Name = $"{options.Model}-{Path.GetFileName(dataset.Root.TrimEnd(Path.DirectorySeparatorChar))}",
+            Version = "1",
+            Architecture = options.Model,
+            Hyperparameters = ctx.Hyperparameters,
+            Modality = dataset.Modality,
+            Labels = dataset.Labels.ToDictionary(p => p.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), p => p.Value),
+            Preprocessing = JsonSerializer.SerializeToElement(pre),
+            TrainingDataHash = HashTrainingData(dataset, ctx.Split),
+            Metrics = new Dictionary<string, double> { ["dice"] = Math.Round(state.BestDice, 6), ["best_epoch"] = state.BestEpoch, ["epochs"] = state.Epoch },
+        };
+        string tmp = Path.Combine(Path.GetDirectoryName(package)!, $".{RunFolder.Model}.tmp-{Guid.NewGuid():N}");
+        ModelPackage.Save(tmp, manifest, ctx.Model);
+        Directory.Move(tmp, package);
+    }
+
+    private static string HashTrainingData(SegmentationDataset dataset, DatasetSplit split)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var byId = dataset.Training.ToDictionary(c => c.Id);
+        var buffer = new byte[1 << 16];
+        foreach (string id in split.Train.Concat(split.Validation).Order(StringComparer.Ordinal))
+            foreach (string file in byId[id].ImageFiles.Append(byId[id].LabelFile!))
+            {
+                sha.AppendData(System.Text.Encoding.UTF8.GetBytes(Path.GetFileName(file) + "\n"));
+                using var stream = File.OpenRead(file);
+                int n;
+                while ((n = stream.Read(buffer)) > 0) sha.AppendData(buffer, 0, n);
+            }
+        return "sha256:" + Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    private static TimeSpan? Eta(List<double> epochSeconds, int remainingEpochs) =>
+        epochSeconds.Count == 0 ? null : TimeSpan.FromSeconds(epochSeconds.Average() * Math.Max(0, remainingEpochs));
+
+    private static int RoundUp(int v, int multiple) => (v + multiple - 1) / multiple * multiple;
+
+    private static void Report(IProgress<TrainingEvent>? progress, TrainingEvent e) => progress?.Report(e);
+}

@@ -1,0 +1,25 @@
+using System.Text.Json.Serialization;
+
+namespace Edu.Training;
+
+/// <summary>
+/// The trainer's own state, saved in every checkpoint folder as <c>trainer.json</c> beside the weights and the
+/// optimizer state. Random state needs no saving: every random choice derives from (seed, epoch, step, sample).
+/// </summary>
+public sealed record TrainerState
+{
+    /// <summary>Epochs completed.</summary>
+    [JsonPropertyName("epoch")] public int Epoch { get; init; }
+    /// <summary>Optimizer steps taken (drives the learning-rate schedule).</summary>
+    [JsonPropertyName("global_step")] public long GlobalStep { get; init; }
+    /// <summary>Best validation Dice so far (−1 before any).</summary>
+    [JsonPropertyName("best_dice")] public double BestDice { get; init; } = -1;
+    /// <summary>Epoch of <see cref="BestDice"/>.</summary>
+    [JsonPropertyName("best_epoch")] public int BestEpoch { get; init; }
+    /// <summary>Epochs since the best one (early stopping).</summary>
+    [JsonPropertyName("epochs_since_best")] public int EpochsSinceBest { get; init; }
+    /// <summary>Whether early stopping ended the run.</summary>
+    [JsonPropertyName("stopped_early")] public bool StoppedEarly { get; init; }
+    /// <summary>Every completed epoch (log.jsonl is rewritten from this on resume).</summary>
+    [JsonPropertyName("history")] public IReadOnlyList<EpochSummary> History { get; init; } = [];
+}
