@@ -19,7 +19,9 @@ public static class DicomFileReader
         if (!File.Exists(path))
             throw new InvalidInputException(path, "file not found");
 
-        long bytesFromPixelData = PreflightForGdcmAssertions(path);
+        // Structure and image attributes are checked in C# first: Debian's GDCM aborts the process on
+        // malformed files instead of failing.
+        DicomStructure.Validate(path);
         using var reader = new gdcm.ImageReader();
         reader.SetFileName(path);
         if (!reader.Read())
@@ -49,7 +51,6 @@ public static class DicomFileReader
         if (bufferLength < expectedBytes || expectedVoxels > Array.MaxLength)
             throw new InvalidInputException(path, $"pixel data holds {bufferLength} bytes, {size} × {samples} samples need {expectedBytes}");
 
-        CheckNotTruncated(file, image, size, samples, bytesFromPixelData, path);
         if (bytesPerSample > 2 && IsNativeBigEndian(file, image))
             throw new InvalidInputException(path, "explicit VR big endian (retired) with 32/64-bit samples is not supported: GDCM 3.0 decodes it wrongly. Convert it first, e.g. `dcmconv +te IN OUT` (dcmtk)");
         var buffer = new byte[bufferLength];
@@ -145,75 +146,9 @@ public static class DicomFileReader
         static float Byte(double v) => (float)(Math.Clamp(Math.Round(v), 0, 255) + 0.0); // + 0.0 turns −0 into 0
     }
 
-    private static void CheckNotTruncated(gdcm.File file, gdcm.Image image, VolumeSize size, int samples, long bytesFromPixelData, string path)
-    {
-        // Native (not encapsulated) pixel data must hold every frame; GDCM would pad a short one with zeros.
-        var element = file.GetDataSet().GetDataElement(new gdcm.Tag(0x7fe0, 0x0010));
-        var bytes = element.GetByteValue();
-        // Encapsulated data is checked by its codec; a deflated file's bytes on disk say nothing about it.
-        if (bytes is null || image.GetTransferSyntax().GetString()?.TrimEnd('\0', ' ') == "1.2.840.10008.1.2.1.99") return;
-        int bitsAllocated = image.GetPixelFormat().GetBitsAllocated();
-        bool subsampled = image.GetPhotometricInterpretation().GetType() is gdcm.PhotometricInterpretation.PIType.YBR_FULL_422
-            or gdcm.PhotometricInterpretation.PIType.YBR_PARTIAL_422;
-        long samplesStored = subsampled ? size.VoxelCount * 2 : size.VoxelCount * samples;
-        long needed = bitsAllocated == 1 ? (samplesStored + 7) / 8 : samplesStored * ((bitsAllocated + 7) / 8);
-        // GDCM reports the declared length even when the file ends early; the file's size tells the truth.
-        const int ElementHeader = 8;
-        long present = Math.Min(bytes.GetLength(), bytesFromPixelData - ElementHeader);
-        if (present < needed)
-            throw new InvalidInputException(path, $"pixel data is truncated: {present} bytes present, {size} × {samples} samples at {bitsAllocated} bits need {needed}");
-    }
-
     private static bool IsNativeBigEndian(gdcm.File file, gdcm.Image image) =>
         image.GetTransferSyntax().GetString()?.TrimEnd('\0', ' ') == "1.2.840.10008.1.2.2"
         && file.GetDataSet().GetDataElement(new gdcm.Tag(0x7fe0, 0x0010)).GetByteValue() is not null;
-
-    // Attribute combinations on which Debian's GDCM build (assertions enabled) aborts the process instead
-    // of failing; refused here, before GDCM's image reader sees them.
-    private static long PreflightForGdcmAssertions(string path)
-    {
-        using var reader = new gdcm.Reader();
-        reader.SetFileName(path);
-        var pixelData = new gdcm.Tag(0x7fe0, 0x0010);
-        if (!reader.ReadUpToTag(pixelData))
-            throw new InvalidInputException(path, "not a DICOM file, or a corrupt or truncated one (GDCM could not parse it)");
-        var dataSet = reader.GetFile().GetDataSet();
-        bool hasFrameOffsets = dataSet.FindDataElement(new gdcm.Tag(0x3004, 0x000c));
-        var numberOfFrames = new gdcm.Tag(0x0028, 0x0008);
-        if (hasFrameOffsets && (!dataSet.FindDataElement(numberOfFrames) || dataSet.GetDataElement(numberOfFrames).IsEmpty()))
-            throw new InvalidInputException(path, "Grid Frame Offset Vector (3004,000C) is present but Number of Frames (0028,0008) is missing: inconsistent multi-frame header");
-        return BytesFromPixelDataTag(path);
-    }
-
-    /// <summary>
-    /// Bytes from the first Pixel Data tag (either byte order) to the end of the file, for the truncation
-    /// check. The first match can only be early (an icon's pixel data, a chance match), which makes the
-    /// check lenient, never wrong about a complete file.
-    /// </summary>
-    private static ReadOnlySpan<byte> PixelDataTagLittleEndian => [0xE0, 0x7F, 0x10, 0x00];
-    private static ReadOnlySpan<byte> PixelDataTagBigEndian => [0x7F, 0xE0, 0x00, 0x10];
-
-    private static long BytesFromPixelDataTag(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        var buffer = new byte[1 << 16];
-        long offset = 0;
-        int carry = 0;
-        while (true)
-        {
-            int read = stream.Read(buffer, carry, buffer.Length - carry);
-            if (read <= 0) return stream.Length;
-            int length = carry + read;
-            var span = buffer.AsSpan(0, length);
-            int little = span.IndexOf(PixelDataTagLittleEndian);
-            int big = span.IndexOf(PixelDataTagBigEndian);
-            int hit = little < 0 ? big : big < 0 ? little : Math.Min(little, big);
-            if (hit >= 0) return stream.Length - (offset + hit);
-            carry = Math.Min(3, length);
-            span[(length - carry)..].CopyTo(buffer);
-            offset += length - carry;
-        }
-    }
 
     private static gdcm.Image ToInterleaved(gdcm.Image image, string path)
     {

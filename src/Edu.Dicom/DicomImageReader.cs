@@ -28,6 +28,7 @@ public sealed class DicomImageReader : IImageReader
     {
         GdcmRuntime.EnsureLoaded();
         if (!File.Exists(path)) throw new InvalidInputException(path, "file not found");
+        DicomStructure.Validate(path);
         using var reader = new gdcm.Reader();
         reader.SetFileName(path);
         if (!reader.ReadUpToTag(new gdcm.Tag(0x7fe0, 0x0010)))

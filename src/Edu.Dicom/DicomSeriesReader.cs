@@ -88,6 +88,7 @@ public static class DicomSeriesReader
     private static SliceHeader? TryReadHeader(string path)
     {
         if (!LooksLikeDicom(path)) return null;
+        DicomStructure.Validate(path); // a malformed file in the series is an error naming it, not an abort
         using var reader = new gdcm.Reader();
         reader.SetFileName(path);
         if (!reader.ReadUpToTag(new gdcm.Tag(0x7fe0, 0x0010))) return null;
