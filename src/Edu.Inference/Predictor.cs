@@ -31,6 +31,7 @@ public sealed class Predictor : IDisposable
     private readonly ScalarType _dtype;
     private readonly PreprocessingRunner _runner;
     private readonly IReadOnlyList<int>? _configuredPatch;
+    private readonly IReadOnlyList<string>? _channelNames;
     private readonly Lock _gate = new();
     private bool _disposed;
 
@@ -47,13 +48,14 @@ public sealed class Predictor : IDisposable
         var hp = manifest.Hyperparameters;
         if (hp.SpatialDims is not (2 or 3) || hp.InChannels < 1 || hp.Classes < 1 || hp.Depth < 1 || hp.Depth > 8)
             throw new InvalidInputException(source, $"hyperparameters {hp} cannot be run: spatial dims 2 or 3, at least one input channel and class, depth 1..8");
-        var package = PackagePreprocessing.FromManifest(manifest, source);
+        var package = ManifestPreprocessing.FromManifest(manifest, source);
         Pipeline = options.Pipeline ?? package.Pipeline;
         _runner = new PreprocessingRunner(customSteps);
         foreach (var step in Pipeline.Steps)
             if (!_runner.Steps.ContainsKey(step.Name))
                 throw new InvalidInputException(Pipeline.ToString(),
                     $"unknown preprocessing step '{step.Name}' (a plugin's step? pass the plugins' steps); known: {string.Join(", ", _runner.Steps.Keys.Order(StringComparer.Ordinal))}");
+        _channelNames = package.ChannelNames;
         _configuredPatch = options.PatchSize ?? package.PatchSize;
         if (_configuredPatch is { } p && p.Count != 1 && p.Count != hp.SpatialDims)
             throw new InvalidInputException(options.PatchSize is null ? source : "patch size",
@@ -137,7 +139,7 @@ public sealed class Predictor : IDisposable
         if (pre.Channels != hp.InChannels)
             throw new InvalidInputException(ImageInputName,
                 $"has {image.Channels} channel(s){(pre.Channels != image.Channels ? $" ({pre.Channels} after preprocessing '{Pipeline}')" : "")}, " +
-                $"but model '{Manifest.Name}' expects {hp.InChannels}");
+                $"but model '{Manifest.Name}' expects {hp.InChannels}{(_channelNames is { Count: > 0 } names ? $" ({string.Join(", ", names)})" : "")}");
         if (pre.Voxels.Any(v => !float.IsFinite(v)))
             throw new InvalidInputException(ImageInputName, "has NaN or infinite values after preprocessing; the model cannot segment it");
 

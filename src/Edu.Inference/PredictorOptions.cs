@@ -21,7 +21,7 @@ public sealed record PredictorOptions
 
     /// <summary>
     /// Sliding-window size in voxels of the preprocessed image, ordered [x, y] (2-D) or [x, y, z] (3-D), or one
-    /// value for every axis. Null: the package's training patch size (<see cref="PackagePreprocessing.PatchSize"/>),
+    /// value for every axis. Null: the package's training patch size (<see cref="ManifestPreprocessing.PatchSize"/>),
     /// else the whole image capped at <see cref="DefaultMaxPatch2D"/> / <see cref="DefaultMaxPatch3D"/>. Rounded
     /// down to a multiple of 2^depth (at least 2^depth) and never larger than the padded image.
     /// </summary>

@@ -34,7 +34,7 @@ internal static class TestImages
             Hyperparameters = hp,
             Labels = labels ?? new Dictionary<string, string> { ["0"] = "background", ["1"] = "organ" },
             Preprocessing = pipeline is null && patch is null ? null
-                : new PackagePreprocessing(Abstractions.Preprocessing.PreprocessingPipeline.Parse(pipeline ?? ""), patch).ToJson(),
+                : new ManifestPreprocessing(Abstractions.Preprocessing.PreprocessingPipeline.Parse(pipeline ?? ""), patch).ToJson(),
         };
 
     private static double[] Rotation()
