@@ -55,7 +55,10 @@ public sealed class PatchSampler
         if (foreground && c.Foreground.Length > 0)
         {
             int idx = c.Foreground[rng.Next(c.Foreground.Length)];
-            cx = idx % c.X; cy = idx / c.X % c.Y; cz = idx / (c.X * c.Y);
+            // the patch starts at voxel − patch/2, so patch voxels land on case voxels (no interpolation without affine)
+            cx = idx % c.X - PatchX / 2 + (PatchX - 1) / 2.0;
+            cy = idx / c.X % c.Y - PatchY / 2 + (PatchY - 1) / 2.0;
+            cz = idx / (c.X * c.Y) - PatchZ / 2 + (PatchZ - 1) / 2.0;
         }
         else
         {
@@ -151,7 +154,7 @@ public sealed class PatchSampler
     private static double Centre(Random rng, int extent, int patch)
     {
         // a patch larger than the case stays centred on it; otherwise any position that keeps it inside
-        if (patch >= extent) return (extent - 1) / 2.0;
+        if (patch >= extent) return -((patch - extent) / 2) + (patch - 1) / 2.0;
         return rng.Next(extent - patch + 1) + (patch - 1) / 2.0;
     }
 
