@@ -187,6 +187,26 @@ public sealed class PredictorTests
     }
 
     [Fact]
+    public void Bfloat16_on_the_cpu_gives_probabilities_close_to_float32()
+    {
+        using var dir = new TempDir();
+        var catalogue = new ModelCatalogue();
+        catalogue.Register(new ModelDefinition("conv3", "one 3×3 convolution", h => new ConvNet(h.SpatialDims, h.InChannels, h.Classes, 3, seed: 16)));
+        var hp = new ModelHyperparameters(2, 1, 3, 4, 2);
+        using (var net = catalogue.Create("conv3", hp))
+            ModelPackage.Save(dir.File("pkg"), TestImages.Manifest("conv3", hp, "zscore"), net);
+        var image = TestImages.Pattern(40, 33, 1);
+        using var full = Predictor.Load(dir.File("pkg"), new PredictorOptions { ReturnProbabilities = true }, catalogue: catalogue);
+        using var half = Predictor.Load(dir.File("pkg"), new PredictorOptions { ReturnProbabilities = true, BFloat16 = true }, catalogue: catalogue);
+
+        var a = full.Predict(image).Probabilities!.Voxels;
+        var b = half.Predict(image).Probabilities!.Voxels;
+
+        Assert.NotEqual(a, b); // it really ran in another precision
+        Assert.True(a.Zip(b).All(p => Math.Abs(p.First - p.Second) < 0.03), $"max difference {a.Zip(b).Max(p => Math.Abs(p.First - p.Second))}");
+    }
+
+    [Fact]
     public void An_image_with_the_wrong_channel_count_is_refused_naming_both_counts()
     {
         using var net = new ConvNet(2, 3, 1, 1, seed: 14);
