@@ -1,0 +1,86 @@
+namespace Edu.Worker.Configuration;
+
+/// <summary>
+/// The worker's settings: section <c>Worker</c> of appsettings.json, overridden by environment variables
+/// with the <c>EDU_</c> prefix (e.g. <c>EDU_Worker__ModelsPath</c>) and by the command line
+/// (e.g. <c>--Worker:ApiKey=K</c>).
+/// </summary>
+public sealed class WorkerOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Worker";
+
+    /// <summary>Folder of model packages: <c>{name}/{version}/model.json</c> (any folder up to two levels deep holding a model.json).</summary>
+    public string ModelsPath { get; set; } = "models";
+
+    /// <summary>Folder for the job database (<c>jobs.db</c>), uploaded datasets, training runs and temporary uploads.</summary>
+    public string DataPath { get; set; } = "data";
+
+    /// <summary>Device for inference and training: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
+    public string Device { get; set; } = "cpu";
+
+    /// <summary>Segmentations that run at the same time.</summary>
+    public int SegmentationConcurrency { get; set; } = 2;
+
+    /// <summary>Segmentations that may wait for a slot; beyond it a request gets RESOURCE_EXHAUSTED with a retry hint.</summary>
+    public int SegmentationQueue { get; set; } = 16;
+
+    /// <summary>Trainings that run at the same time on the device (one by default).</summary>
+    public int TrainingConcurrency { get; set; } = 1;
+
+    /// <summary>Largest total upload of one segmentation request, in bytes (default 1 GiB).</summary>
+    public long MaxUploadBytes { get; set; } = 1L << 30;
+
+    /// <summary>Largest number of files in one segmentation request (a DICOM series).</summary>
+    public int MaxUploadFiles { get; set; } = 5000;
+
+    /// <summary>Largest total upload of one dataset, in bytes (default 20 GiB).</summary>
+    public long MaxDatasetBytes { get; set; } = 20L << 30;
+
+    /// <summary>Largest gRPC message, in bytes (clients send 1 MiB chunks).</summary>
+    public int MaxMessageBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Size of the result file chunks the worker sends.</summary>
+    public int ChunkBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>The API key clients send as <c>x-api-key</c> or <c>authorization: Bearer</c>. Empty: no key.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>
+    /// Set to true to serve without an API key on a non-loopback address (behind an authenticating proxy).
+    /// Without a key and without this the worker refuses to listen beyond loopback.
+    /// </summary>
+    public bool AllowUnauthenticated { get; set; }
+
+    /// <summary>Milliseconds a busy worker tells clients to wait (trailer <c>retry-after-ms</c>).</summary>
+    public int RetryAfterMs { get; set; } = 2000;
+
+    /// <summary>Whether <c>/metrics</c> is served (Prometheus text format).</summary>
+    public bool Metrics { get; set; } = true;
+
+    /// <summary>
+    /// HTTP/1.1 address of the Prometheus endpoint (a scraper's protocol), e.g. <c>http://127.0.0.1:9464/metrics</c>;
+    /// empty: none (<c>/metrics</c> is still served over HTTP/2 on the gRPC endpoints).
+    /// </summary>
+    public string? MetricsUrl { get; set; } = "http://127.0.0.1:9464/metrics";
+
+    /// <summary>Checks values a typo could make absurd; returns the problems, empty when fine.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(ModelsPath)) problems.Add("Worker:ModelsPath is empty");
+        if (string.IsNullOrWhiteSpace(DataPath)) problems.Add("Worker:DataPath is empty");
+        if (SegmentationConcurrency < 1) problems.Add($"Worker:SegmentationConcurrency must be at least 1 (got {SegmentationConcurrency})");
+        if (SegmentationQueue < 0) problems.Add($"Worker:SegmentationQueue must be 0 or more (got {SegmentationQueue})");
+        if (TrainingConcurrency < 1) problems.Add($"Worker:TrainingConcurrency must be at least 1 (got {TrainingConcurrency})");
+        if (MaxUploadBytes < 1) problems.Add($"Worker:MaxUploadBytes must be positive (got {MaxUploadBytes})");
+        if (MaxUploadFiles < 1) problems.Add($"Worker:MaxUploadFiles must be positive (got {MaxUploadFiles})");
+        if (MaxDatasetBytes < 1) problems.Add($"Worker:MaxDatasetBytes must be positive (got {MaxDatasetBytes})");
+        if (MaxMessageBytes < 64 * 1024) problems.Add($"Worker:MaxMessageBytes must be at least 65536 (got {MaxMessageBytes})");
+        if (ChunkBytes < 1024 || ChunkBytes > MaxMessageBytes / 2) problems.Add($"Worker:ChunkBytes must be between 1024 and MaxMessageBytes/2 (got {ChunkBytes})");
+        if (!string.IsNullOrWhiteSpace(MetricsUrl) && (!Uri.TryCreate(MetricsUrl, UriKind.Absolute, out var m) || m.Scheme != Uri.UriSchemeHttp || m.Port is < 1 or > 65535))
+            problems.Add($"Worker:MetricsUrl must be an http:// address with a port, e.g. http://127.0.0.1:9464/metrics (got '{MetricsUrl}')");
+        if (RetryAfterMs < 0) problems.Add($"Worker:RetryAfterMs must be 0 or more (got {RetryAfterMs})");
+        return problems;
+    }
+}

@@ -1,0 +1,314 @@
+using Edu.V1;
+using Edu.Worker.Configuration;
+using Google.Protobuf;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Edu.Worker.Jobs;
+
+/// <summary>
+/// Training jobs and their events in one SQLite file (<c>DATA/jobs.db</c>, WAL journal): what a restart
+/// reads back. Every change is one transaction, so a SIGKILL leaves either the old or the new state.
+/// </summary>
+public sealed class JobStore : IDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly object _gate = new();
+
+    /// <summary>Opens (creating if needed) <c>jobs.db</c> in the data folder.</summary>
+    public JobStore(IOptions<WorkerOptions> options) : this(System.IO.Path.Combine(System.IO.Path.GetFullPath(options.Value.DataPath), "jobs.db")) { }
+
+    /// <summary>Opens (creating if needed) the database at <paramref name="path"/>.</summary>
+    public JobStore(string path)
+    {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+        DatabasePath = path;
+        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        _connection.Open();
+        Execute("PRAGMA journal_mode=WAL;");
+        Execute("PRAGMA busy_timeout=5000;");
+        Execute("""
+            CREATE TABLE IF NOT EXISTS jobs (
+                id TEXT PRIMARY KEY,
+                state INTEGER NOT NULL,
+                request BLOB NOT NULL,
+                created INTEGER NOT NULL,
+                started INTEGER NOT NULL DEFAULT 0,
+                finished INTEGER NOT NULL DEFAULT 0,
+                reason TEXT NOT NULL DEFAULT '',
+                epoch INTEGER NOT NULL DEFAULT 0,
+                progress REAL NOT NULL DEFAULT 0,
+                resumes INTEGER NOT NULL DEFAULT 0);
+            CREATE TABLE IF NOT EXISTS job_events (
+                job_id TEXT NOT NULL,
+                seq INTEGER NOT NULL,
+                event BLOB NOT NULL,
+                PRIMARY KEY (job_id, seq));
+            """);
+    }
+
+    /// <summary>The database file.</summary>
+    public string DatabasePath { get; }
+
+    /// <summary>Adds a queued job and its <c>queued</c> event.</summary>
+    public Job Create(StartTrainingRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var job = new Job
+        {
+            Id = $"job-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..8]}",
+            State = JobState.Queued,
+            Request = request,
+            CreatedUnixMs = Now(),
+        };
+        lock (_gate)
+        {
+            using var tx = _connection.BeginTransaction();
+            using (var cmd = Command("INSERT INTO jobs (id, state, request, created) VALUES ($id, $state, $request, $created)", tx))
+            {
+                cmd.Parameters.AddWithValue("$id", job.Id);
+                cmd.Parameters.AddWithValue("$state", (int)job.State);
+                cmd.Parameters.AddWithValue("$request", request.ToByteArray());
+                cmd.Parameters.AddWithValue("$created", job.CreatedUnixMs);
+                cmd.ExecuteNonQuery();
+            }
+            long position = Scalar("SELECT COUNT(*) FROM jobs WHERE state = $s", tx, ("$s", (int)JobState.Queued));
+            AppendEventLocked(job.Id, new JobEvent { Queued = new JobQueued { Position = (int)position } }, tx);
+            tx.Commit();
+        }
+        return job;
+    }
+
+    /// <summary>The job, or null.</summary>
+    public Job? Find(string id)
+    {
+        lock (_gate)
+        {
+            using var cmd = Command($"SELECT {Columns} FROM jobs WHERE id = $id");
+            cmd.Parameters.AddWithValue("$id", id);
+            using var reader = cmd.ExecuteReader();
+            return reader.Read() ? ReadJob(reader) : null;
+        }
+    }
+
+    /// <summary>Jobs, newest first, optionally only in <paramref name="states"/>.</summary>
+    public IReadOnlyList<Job> List(IReadOnlyCollection<JobState> states, int limit)
+    {
+        lock (_gate)
+        {
+            string where = states.Count == 0 ? "" : $"WHERE state IN ({string.Join(",", states.Select(s => (int)s))})";
+            using var cmd = Command($"SELECT {Columns} FROM jobs {where} ORDER BY created DESC, id DESC LIMIT $limit");
+            cmd.Parameters.AddWithValue("$limit", limit);
+            using var reader = cmd.ExecuteReader();
+            var jobs = new List<Job>();
+            while (reader.Read()) jobs.Add(ReadJob(reader));
+            return jobs;
+        }
+    }
+
+    /// <summary>Jobs per state.</summary>
+    public IReadOnlyDictionary<JobState, long> CountByState()
+    {
+        lock (_gate)
+        {
+            using var cmd = Command("SELECT state, COUNT(*) FROM jobs GROUP BY state");
+            using var reader = cmd.ExecuteReader();
+            var counts = new Dictionary<JobState, long>();
+            while (reader.Read()) counts[(JobState)reader.GetInt32(0)] = reader.GetInt64(1);
+            return counts;
+        }
+    }
+
+    /// <summary>Marks the oldest queued job running and returns it; null when none is queued.</summary>
+    public Job? ClaimNext()
+    {
+        string? id;
+        lock (_gate)
+        {
+            using var tx = _connection.BeginTransaction();
+            using (var cmd = Command("SELECT id FROM jobs WHERE state = $q ORDER BY created, id LIMIT 1", tx))
+            {
+                cmd.Parameters.AddWithValue("$q", (int)JobState.Queued);
+                id = cmd.ExecuteScalar() as string;
+            }
+            if (id is null) return null;
+            using (var cmd = Command("UPDATE jobs SET state = $r, started = $t WHERE id = $id", tx))
+            {
+                cmd.Parameters.AddWithValue("$r", (int)JobState.Running);
+                cmd.Parameters.AddWithValue("$t", Now());
+                cmd.Parameters.AddWithValue("$id", id);
+                cmd.ExecuteNonQuery();
+            }
+            tx.Commit();
+        }
+        return Find(id);
+    }
+
+    /// <summary>
+    /// Jobs left running by a previous process (it was killed or stopped): back to queued, with
+    /// <c>resumes</c> counted, so the scheduler runs them again (from their last checkpoint).
+    /// </summary>
+    public IReadOnlyList<string> RequeueInterrupted()
+    {
+        lock (_gate)
+        {
+            using var tx = _connection.BeginTransaction();
+            var ids = new List<string>();
+            using (var cmd = Command("SELECT id FROM jobs WHERE state = $r", tx))
+            {
+                cmd.Parameters.AddWithValue("$r", (int)JobState.Running);
+                using var reader = cmd.ExecuteReader();
+                while (reader.Read()) ids.Add(reader.GetString(0));
+            }
+            foreach (var id in ids)
+                RequeueLocked(id, tx);
+            tx.Commit();
+            return ids;
+        }
+    }
+
+    /// <summary>Puts a running job back in the queue (the worker is stopping); it resumes on the next start.</summary>
+    public void Requeue(string id)
+    {
+        lock (_gate)
+        {
+            using var tx = _connection.BeginTransaction();
+            RequeueLocked(id, tx);
+            tx.Commit();
+        }
+    }
+
+    private void RequeueLocked(string id, SqliteTransaction tx)
+    {
+        using var cmd = Command("UPDATE jobs SET state = $q, resumes = resumes + 1 WHERE id = $id AND state = $r", tx);
+        cmd.Parameters.AddWithValue("$q", (int)JobState.Queued);
+        cmd.Parameters.AddWithValue("$r", (int)JobState.Running);
+        cmd.Parameters.AddWithValue("$id", id);
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>Records progress of a running job.</summary>
+    public void SetProgress(string id, int epoch, double progress)
+    {
+        lock (_gate)
+        {
+            using var cmd = Command("UPDATE jobs SET epoch = $e, progress = $p WHERE id = $id");
+            cmd.Parameters.AddWithValue("$e", epoch);
+            cmd.Parameters.AddWithValue("$p", progress);
+            cmd.Parameters.AddWithValue("$id", id);
+            cmd.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>
+    /// Ends a job in a final state with its last event, in one transaction; false (and nothing written) when the
+    /// job already ended or, with <paramref name="onlyIfQueued"/>, when it is not queued.
+    /// </summary>
+    public bool Finish(string id, JobState state, string reason, JobEvent finalEvent, bool onlyIfQueued = false)
+    {
+        ArgumentNullException.ThrowIfNull(finalEvent);
+        lock (_gate)
+        {
+            using var tx = _connection.BeginTransaction();
+            string condition = onlyIfQueued ? $"state = {(int)JobState.Queued}" : $"state IN ({(int)JobState.Queued},{(int)JobState.Running})";
+            using (var cmd = Command($"UPDATE jobs SET state = $s, reason = $reason, finished = $t{(state == JobState.Succeeded ? ", progress = 1" : "")} WHERE id = $id AND {condition}", tx))
+            {
+                cmd.Parameters.AddWithValue("$s", (int)state);
+                cmd.Parameters.AddWithValue("$reason", reason);
+                cmd.Parameters.AddWithValue("$t", Now());
+                cmd.Parameters.AddWithValue("$id", id);
+                if (cmd.ExecuteNonQuery() == 0) return false;
+            }
+            AppendEventLocked(id, finalEvent, tx);
+            tx.Commit();
+            return true;
+        }
+    }
+
+    /// <summary>Appends an event (sequence and time are set here) and returns it.</summary>
+    public JobEvent AppendEvent(string id, JobEvent jobEvent)
+    {
+        lock (_gate)
+        {
+            using var tx = _connection.BeginTransaction();
+            var stored = AppendEventLocked(id, jobEvent, tx);
+            tx.Commit();
+            return stored;
+        }
+    }
+
+    /// <summary>Events of a job after <paramref name="afterSequence"/>, in order.</summary>
+    public IReadOnlyList<JobEvent> Events(string id, long afterSequence)
+    {
+        lock (_gate)
+        {
+            using var cmd = Command("SELECT event FROM job_events WHERE job_id = $id AND seq > $after ORDER BY seq");
+            cmd.Parameters.AddWithValue("$id", id);
+            cmd.Parameters.AddWithValue("$after", afterSequence);
+            using var reader = cmd.ExecuteReader();
+            var events = new List<JobEvent>();
+            while (reader.Read()) events.Add(JobEvent.Parser.ParseFrom((byte[])reader.GetValue(0)));
+            return events;
+        }
+    }
+
+    private JobEvent AppendEventLocked(string id, JobEvent jobEvent, SqliteTransaction tx)
+    {
+        long seq = Scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM job_events WHERE job_id = $id", tx, ("$id", id));
+        var stored = jobEvent.Clone();
+        stored.JobId = id;
+        stored.Sequence = seq;
+        stored.TimeUnixMs = Now();
+        using var cmd = Command("INSERT INTO job_events (job_id, seq, event) VALUES ($id, $seq, $event)", tx);
+        cmd.Parameters.AddWithValue("$id", id);
+        cmd.Parameters.AddWithValue("$seq", seq);
+        cmd.Parameters.AddWithValue("$event", stored.ToByteArray());
+        cmd.ExecuteNonQuery();
+        return stored;
+    }
+
+    private const string Columns = "id, state, request, created, started, finished, reason, epoch, progress, resumes";
+
+    private static Job ReadJob(SqliteDataReader r) => new()
+    {
+        Id = r.GetString(0),
+        State = (JobState)r.GetInt32(1),
+        Request = StartTrainingRequest.Parser.ParseFrom((byte[])r.GetValue(2)),
+        CreatedUnixMs = r.GetInt64(3),
+        StartedUnixMs = r.GetInt64(4),
+        FinishedUnixMs = r.GetInt64(5),
+        Reason = r.GetString(6),
+        Epoch = r.GetInt32(7),
+        Progress = r.GetDouble(8),
+        Resumes = r.GetInt32(9),
+    };
+
+    private SqliteCommand Command(string sql, SqliteTransaction? tx = null)
+    {
+        var cmd = _connection.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = tx;
+        return cmd;
+    }
+
+    private long Scalar(string sql, SqliteTransaction tx, params (string Name, object Value)[] parameters)
+    {
+        using var cmd = Command(sql, tx);
+        foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value);
+        return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private void Execute(string sql)
+    {
+        using var cmd = Command(sql);
+        cmd.ExecuteNonQuery();
+    }
+
+    private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        lock (_gate) _connection.Dispose();
+    }
+}

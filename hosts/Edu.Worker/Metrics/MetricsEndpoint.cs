@@ -1,0 +1,47 @@
+using Edu.Worker.Configuration;
+using Microsoft.Extensions.Options;
+using Prometheus;
+
+namespace Edu.Worker.Metrics;
+
+/// <summary>
+/// Serves <c>/metrics</c> over HTTP/1.1 on <see cref="WorkerOptions.MetricsUrl"/> (Prometheus scrapes HTTP/1.1;
+/// the gRPC endpoints speak HTTP/2 only on cleartext). Off when the URL is empty.
+/// </summary>
+public sealed class MetricsEndpoint : IHostedService
+{
+    private readonly WorkerOptions _options;
+    private readonly WorkerMetrics _metrics;
+    private readonly ILogger<MetricsEndpoint> _logger;
+    private IMetricServer? _server;
+
+    /// <summary>Creates the endpoint.</summary>
+    public MetricsEndpoint(IOptions<WorkerOptions> options, WorkerMetrics metrics, ILogger<MetricsEndpoint> logger)
+    {
+        _options = options.Value;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    /// <inheritdoc />
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!_options.Metrics || string.IsNullOrWhiteSpace(_options.MetricsUrl)) return Task.CompletedTask;
+        var uri = new Uri(_options.MetricsUrl);
+        _server = new KestrelMetricServer(new KestrelMetricServerOptions
+        {
+            Hostname = uri.Host,
+            Port = (ushort)uri.Port,
+            Url = uri.AbsolutePath,
+            Registry = _metrics.Registry,
+        }).Start();
+        _logger.LogInformation("Metrics at {Url}", _options.MetricsUrl);
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_server is not null) await _server.StopAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,231 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Edu.Abstractions.Errors;
+using Edu.Abstractions.Imaging;
+using Edu.Client;
+using Edu.Dicom;
+using Edu.Imaging;
+using Edu.Imaging.Rendering;
+using Edu.Inference;
+using Edu.Plugins;
+using Edu.V1;
+using Edu.Worker.Configuration;
+using Edu.Worker.Metrics;
+using Edu.Worker.Models;
+using Edu.Worker.Security;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+
+namespace Edu.Worker.Segmentation;
+
+/// <summary>
+/// One Segment call: header → model lookup → admission (bounded queue) → upload into a private temp folder
+/// (size and file limits) → read (one image file, or a DICOM series from several files) → predict on the
+/// worker's device → result header (labels, geometry, voxels and ml per label) → result files in chunks → status.
+/// Everything runs under the call's cancellation token (client cancel or deadline).
+/// </summary>
+public sealed class SegmentationEngine
+{
+    /// <summary>Result file names.</summary>
+    public const string NiftiFile = "labels.nii.gz", MaskFile = "mask.png", OverlayFile = "overlay.png";
+
+    private readonly WorkerOptions _options;
+    private readonly ModelStore _models;
+    private readonly SegmentationGate _gate;
+    private readonly PluginCatalog _plugins;
+    private readonly WorkerMetrics _metrics;
+    private readonly ILogger<SegmentationEngine> _logger;
+    private readonly ImageReaderRegistry _readers;
+    private readonly ImageWriterRegistry _writers = ImageWriterRegistry.CreateDefault();
+
+    /// <summary>Creates the engine.</summary>
+    public SegmentationEngine(IOptions<WorkerOptions> options, ModelStore models, SegmentationGate gate, PluginCatalog plugins,
+        WorkerMetrics metrics, ILogger<SegmentationEngine> logger)
+    {
+        _options = options.Value;
+        _models = models;
+        _gate = gate;
+        _plugins = plugins;
+        _metrics = metrics;
+        _logger = logger;
+        _readers = ImageReaderRegistry.CreateDefault([.. plugins.Readers, new DicomImageReader()]);
+    }
+
+    /// <summary>Runs the call: reads <paramref name="requests"/>, writes every response through <paramref name="responses"/>.</summary>
+    public async Task RunAsync(IAsyncStreamReader<SegmentRequest> requests, IServerStreamWriter<SegmentResponse> responses, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        ArgumentNullException.ThrowIfNull(responses);
+        var clock = Stopwatch.StartNew();
+        if (!await requests.MoveNext(cancellationToken).ConfigureAwait(false))
+            throw new InvalidInputException("request", "the stream ended before the header");
+        if (requests.Current.PayloadCase != SegmentRequest.PayloadOneofCase.Header)
+            throw new InvalidInputException("request", "the first message must be a SegmentHeader (model, outputs, options), then the file chunks");
+        var header = requests.Current.Header;
+        var outputs = CheckHeader(header);
+        var entry = _models.Resolve(header.Model, header.Version);
+        if (!string.IsNullOrEmpty(header.Modality) && entry.Manifest.Modality is { Length: > 0 } m && m != header.Modality)
+            throw new InvalidInputException("modality", $"'{header.Modality}' does not match model '{entry.Name}' (trained on '{m}')");
+
+        using var slot = await _gate.EnterAsync(cancellationToken).ConfigureAwait(false);
+
+        // one writer for the response stream: progress comes from the inference thread
+        var channel = Channel.CreateBounded<SegmentResponse>(new BoundedChannelOptions(64) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        var pump = PumpAsync(channel.Reader, responses, cancellationToken);
+        try
+        {
+            await SegmentAsync(header, outputs, entry, requests, channel.Writer, clock, cancellationToken).ConfigureAwait(false);
+            channel.Writer.Complete();
+        }
+        catch (Exception e)
+        {
+            channel.Writer.TryComplete(e);
+            try { await pump.ConfigureAwait(false); } catch (Exception) { /* the original exception wins */ }
+            throw;
+        }
+        await pump.ConfigureAwait(false);
+    }
+
+    private static async Task PumpAsync(ChannelReader<SegmentResponse> reader, IServerStreamWriter<SegmentResponse> responses, CancellationToken cancellationToken)
+    {
+        await foreach (var response in reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            await responses.WriteAsync(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static List<OutputKind> CheckHeader(SegmentHeader header)
+    {
+        if (string.IsNullOrWhiteSpace(header.Model))
+            throw new InvalidInputException("header.model", "no model name given");
+        var outputs = header.Outputs.Distinct().ToList();
+        if (outputs.Contains(OutputKind.Unspecified))
+            throw new InvalidInputException("header.outputs", "OUTPUT_KIND_UNSPECIFIED is not an output; use NIFTI, PNG_MASK or OVERLAY");
+        if (header.Options is { } o && (o.Overlap < 0 || o.Overlap > 0.9 || double.IsNaN(o.Overlap)))
+            throw new InvalidInputException("header.options.overlap", $"{o.Overlap} is outside 0..0.9");
+        return outputs;
+    }
+
+    private async Task SegmentAsync(SegmentHeader header, List<OutputKind> outputs, ModelEntry entry, IAsyncStreamReader<SegmentRequest> requests,
+        ChannelWriter<SegmentResponse> responses, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        string tempRoot = Path.Combine(Path.GetFullPath(_options.DataPath), "tmp");
+        using var spool = new UploadSpool(Path.Combine(tempRoot, Guid.NewGuid().ToString("N")), _options.MaxUploadBytes, _options.MaxUploadFiles,
+            allowSubfolders: false, _metrics);
+        string inputDir = spool.Root;
+        await Progress(responses, "upload", 0, cancellationToken).ConfigureAwait(false);
+        while (await requests.MoveNext(cancellationToken).ConfigureAwait(false))
+        {
+            var message = requests.Current;
+            if (message.PayloadCase != SegmentRequest.PayloadOneofCase.Chunk)
+                throw new InvalidInputException("request", "a second header arrived; send one header, then file chunks");
+            await spool.AddAsync(message.Chunk, cancellationToken).ConfigureAwait(false);
+        }
+        await spool.CompleteAsync().ConfigureAwait(false);
+        await Progress(responses, "upload", 1, cancellationToken).ConfigureAwait(false);
+
+        await Progress(responses, "read", 0, cancellationToken).ConfigureAwait(false);
+        var image = await Task.Run(() => ReadInput(spool, header.SeriesInstanceUid, cancellationToken), cancellationToken).ConfigureAwait(false);
+        if (outputs.Contains(OutputKind.PngMask) && image.Size.Z > 1)
+            throw new InvalidInputException("header.outputs", $"a PNG mask holds one 2-D image, but the input has {image.Size.Z} slices; ask for NIFTI (and OVERLAY for a picture)");
+        _logger.LogInformation("Segment: {Files} file(s), {Bytes} bytes, size {Size}, series {Series}, model {Model} {Version}",
+            spool.Files.Count, spool.Bytes, image.Size, LogRedaction.Hash(image.Metadata.GetValueOrDefault("SeriesInstanceUID")), entry.Name, entry.Version);
+        await Progress(responses, "read", 1, cancellationToken).ConfigureAwait(false);
+
+        Prediction prediction;
+        using (var lease = await _models.AcquireAsync(entry, cancellationToken).ConfigureAwait(false))
+        {
+            await Progress(responses, "inference", 0, cancellationToken).ConfigureAwait(false);
+            var options = new PredictorOptions
+            {
+                Device = _options.Device,
+                FlipTta = header.Options?.Tta ?? false,
+                Overlap = header.Options is { Overlap: > 0 } o ? o.Overlap : new PredictorOptions().Overlap,
+            };
+            using var predictor = Predictor.Create(lease.Model.Network, entry.Manifest, options, _plugins.PreprocessingSteps);
+            var progress = new SyncProgress<PredictionProgress>(p =>
+                responses.TryWrite(new SegmentResponse { Progress = new Edu.V1.Progress { Stage = "inference", Fraction = p.Fraction } }));
+            prediction = await Task.Run(() => predictor.Predict(image, cancellationToken, progress), cancellationToken).ConfigureAwait(false);
+        }
+        await Progress(responses, "inference", 1, cancellationToken).ConfigureAwait(false);
+
+        var files = new List<string>();
+        foreach (var output in outputs)
+        {
+            string name = output switch
+            {
+                OutputKind.Nifti => NiftiFile,
+                OutputKind.PngMask => MaskFile,
+                _ => OverlayFile,
+            };
+            string path = Path.Combine(inputDir, "out-" + name);
+            await Task.Run(() =>
+            {
+                if (output == OutputKind.Overlay) OverlayRenderer.WritePng(image, prediction.Labels, path, null, cancellationToken);
+                else _writers.Write(prediction.Labels, path, cancellationToken);
+            }, cancellationToken).ConfigureAwait(false);
+            files.Add(name);
+        }
+
+        var result = new SegmentResult
+        {
+            Model = entry.Name,
+            Version = entry.Version,
+            Modality = entry.Manifest.Modality ?? "",
+            Geometry = ToMessage(prediction.Labels.Geometry),
+        };
+        result.Labels.AddRange(prediction.Statistics.Select(s => new Edu.V1.LabelStatistics { Value = s.Label, Name = s.Name, Voxels = s.Voxels, VolumeMl = s.VolumeMl }));
+        result.Files.AddRange(files);
+        await responses.WriteAsync(new SegmentResponse { Result = result }, cancellationToken).ConfigureAwait(false);
+        foreach (var name in files)
+            await foreach (var chunk in FileChunks.ReadAsync(Path.Combine(inputDir, "out-" + name), name, _options.ChunkBytes, cancellationToken).ConfigureAwait(false))
+                await responses.WriteAsync(new SegmentResponse { File = chunk }, cancellationToken).ConfigureAwait(false);
+        await responses.WriteAsync(new SegmentResponse
+        {
+            Status = new SegmentStatus { Ok = true, Message = $"segmented with {entry.Name} {entry.Version}", ElapsedSeconds = clock.Elapsed.TotalSeconds },
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private ImageVolume ReadInput(UploadSpool spool, string seriesUid, CancellationToken cancellationToken)
+    {
+        if (spool.Files.Count == 1 && string.IsNullOrEmpty(seriesUid))
+        {
+            string path = spool.PathOf(spool.Files[0]);
+            try
+            {
+                return _readers.Resolve(path).Read(path, cancellationToken);
+            }
+            catch (InvalidInputException e) when (e.Input.Contains(spool.Root, StringComparison.Ordinal))
+            {
+                // name the file as the client sent it, not the worker's temp path
+                throw new InvalidInputException(spool.Files[0], e.Problem, e);
+            }
+        }
+        try
+        {
+            return DicomSeriesReader.Read(spool.Root, string.IsNullOrEmpty(seriesUid) ? null : seriesUid, cancellationToken);
+        }
+        catch (InvalidInputException e) when (e.Input.Contains(spool.Root, StringComparison.Ordinal))
+        {
+            throw new InvalidInputException("DICOM upload", e.Problem.Replace(spool.Root, "", StringComparison.Ordinal), e);
+        }
+    }
+
+    private static Geometry ToMessage(ImageGeometry g)
+    {
+        var m = new Geometry();
+        m.Size.AddRange(g.Size.ToArray());
+        m.Spacing.AddRange(g.Spacing);
+        m.Origin.AddRange(g.Origin);
+        m.Direction.AddRange(g.Direction);
+        return m;
+    }
+
+    private static ValueTask Progress(ChannelWriter<SegmentResponse> writer, string stage, double fraction, CancellationToken cancellationToken) =>
+        writer.WriteAsync(new SegmentResponse { Progress = new Edu.V1.Progress { Stage = stage, Fraction = fraction } }, cancellationToken);
+
+    /// <summary>An <see cref="IProgress{T}"/> that calls back on the reporting thread (no synchronisation context hop).</summary>
+    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

@@ -1,0 +1,217 @@
+using System.Net;
+using Edu.Models.Catalogue;
+using Edu.Models.Runtime;
+using Edu.Plugins;
+using Edu.Worker.Configuration;
+using Edu.Worker.Datasets;
+using Edu.Worker.Errors;
+using Edu.Worker.Jobs;
+using Edu.Worker.Metrics;
+using Edu.Worker.Models;
+using Edu.Worker.Security;
+using Edu.Worker.Segmentation;
+using Edu.Worker.Services;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using Prometheus;
+
+namespace Edu.Worker;
+
+/// <summary>
+/// Builds the worker's host: the one builder both <c>edu-worker</c> and <c>edu serve</c> use. Configuration:
+/// appsettings.json beside the executable, then environment variables with the <c>EDU_</c> prefix
+/// (<c>EDU_Worker__ApiKey</c>, <c>EDU_Kestrel__Certificates__Default__Path</c>, …), then the command line
+/// (<c>--urls</c>, <c>--Worker:ModelsPath=…</c>). Without an explicit URL it listens on http://127.0.0.1:50051.
+/// </summary>
+public static class WorkerHost
+{
+    /// <summary>The address used when none is configured.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:50051";
+
+    /// <summary>
+    /// Creates the application. <paramref name="configure"/> may add configuration or replace services (tests set
+    /// folders and keys). The security check runs at start (<see cref="StartAsync"/> / <c>RunAsync</c>).
+    /// </summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Configuration.AddEnvironmentVariables("EDU_");
+        builder.Configuration.AddCommandLine(args);
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]) && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
+            builder.WebHost.UseUrls(DefaultUrl);
+        // gRPC needs HTTP/2; on cleartext Kestrel speaks it only on HTTP/2-only endpoints (Prometheus gets its own, see MetricsEndpoint)
+        builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(e => e.Protocols = HttpProtocols.Http2));
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
+
+        var services = builder.Services;
+        services.AddOptions<WorkerOptions>().Bind(builder.Configuration.GetSection(WorkerOptions.Section));
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(builder.Configuration.GetValue("Worker:ShutdownTimeoutSeconds", 60)));
+        services.AddSingleton(_ => new WorkerMetrics(Prometheus.Metrics.NewCustomRegistry()));
+        services.AddSingleton(_ => ModelCatalogue.CreateBuiltIn());
+        services.AddSingleton(_ => PluginCatalog.LoadDefault());
+        services.AddSingleton<ModelStore>();
+        services.AddSingleton<SegmentationGate>();
+        services.AddSingleton<SegmentationEngine>();
+        services.AddSingleton<DatasetStore>();
+        services.AddSingleton<JobStore>();
+        services.AddSingleton<JobEventHub>();
+        services.AddSingleton<ITrainingRunner, TrainerRunner>();
+        services.AddSingleton<JobScheduler>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobScheduler>());
+        services.AddHostedService<MetricsEndpoint>();
+        services.AddSingleton<ApiKeyInterceptor>();
+        services.AddSingleton<ErrorInterceptor>();
+        services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<ApiKeyInterceptor>();
+            o.Interceptors.Add<ErrorInterceptor>();
+            int max = builder.Configuration.GetValue("Worker:MaxMessageBytes", new WorkerOptions().MaxMessageBytes);
+            o.MaxReceiveMessageSize = max;
+            o.MaxSendMessageSize = max;
+            o.EnableDetailedErrors = false;
+        });
+        services.AddGrpcReflection();
+        services.AddGrpcHealthChecks().AddCheck("worker", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
+
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        var options = app.Services.GetRequiredService<IOptions<WorkerOptions>>().Value;
+        var problems = options.Validate();
+        if (problems.Count > 0)
+            throw new InvalidOperationException("worker configuration: " + string.Join("; ", problems));
+        Directory.CreateDirectory(Path.GetFullPath(options.DataPath));
+        CleanTemp(options);
+
+        app.MapGrpcService<SegmentationService>();
+        app.MapGrpcService<TrainingService>();
+        app.MapGrpcService<ModelService>();
+        app.MapGrpcService<PluginService>();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        if (options.Metrics)
+        {
+            var metrics = app.Services.GetRequiredService<WorkerMetrics>();
+            metrics.Registry.AddBeforeCollectCallback(() => UpdateDeviceMemory(metrics, options.Device));
+            app.MapMetrics("/metrics", metrics.Registry);
+        }
+        return app;
+    }
+
+    /// <summary>Runs the worker until Ctrl+C / SIGTERM (or <paramref name="cancellationToken"/>); returns the exit code.</summary>
+    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
+    {
+        WebApplication app;
+        try
+        {
+            app = Build(args);
+        }
+        catch (InvalidOperationException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+        await using (app.ConfigureAwait(false))
+        {
+            try
+            {
+                await StartAsync(app, cancellationToken).ConfigureAwait(false);
+            }
+            catch (InsecureBindingException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 2;
+            }
+            catch (IOException e)
+            {
+                Console.Error.WriteLine($"error: cannot listen: {e.Message}");
+                return 2;
+            }
+            foreach (var address in Addresses(app))
+                Console.Error.WriteLine($"edu worker listening on {address}");
+            await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        }
+        return 0;
+    }
+
+    /// <summary>The addresses Kestrel bound (the real port when 0 was asked for).</summary>
+    public static IReadOnlyList<string> Addresses(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        return app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+    }
+
+    /// <summary>
+    /// Starts the application after the security check: without an API key (and without
+    /// <c>Worker:AllowUnauthenticated</c>) only loopback addresses are allowed. The configured addresses are
+    /// checked before listening, the bound ones again after; an insecure one is an <see cref="InsecureBindingException"/>
+    /// and the host is stopped.
+    /// </summary>
+    public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var options = app.Services.GetRequiredService<IOptions<WorkerOptions>>().Value;
+        var configured = (app.Configuration[WebHostDefaults.ServerUrlsKey] ?? "")
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Concat(app.Configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(c => c["Url"]).OfType<string>());
+        CheckSecurity(configured, options);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            CheckSecurity(Addresses(app), options);
+        }
+        catch (InsecureBindingException)
+        {
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static void CheckSecurity(IEnumerable<string> addresses, WorkerOptions options)
+    {
+        if (!string.IsNullOrEmpty(options.ApiKey) || options.AllowUnauthenticated) return;
+        foreach (var address in addresses)
+        {
+            if (!IsLoopback(address))
+                throw new InsecureBindingException(
+                    $"the worker would listen on {address} (not loopback) without an API key. Set Worker:ApiKey (environment EDU_Worker__ApiKey) " +
+                    "or, behind an authenticating proxy, Worker:AllowUnauthenticated=true");
+        }
+    }
+
+    private static bool IsLoopback(string address)
+    {
+        if (!Uri.TryCreate(address.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri))
+            return false;
+        if (uri.Host == "localhost") return true;
+        return IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip);
+    }
+
+    private static void CleanTemp(WorkerOptions options)
+    {
+        string temp = Path.Combine(Path.GetFullPath(options.DataPath), "tmp");
+        if (!Directory.Exists(temp)) return;
+        foreach (var dir in Directory.EnumerateDirectories(temp))
+        {
+            try { Directory.Delete(dir, recursive: true); }
+            catch (IOException) { /* in use by another worker on the same folder: leave it */ }
+        }
+    }
+
+    private static void UpdateDeviceMemory(WorkerMetrics metrics, string device)
+    {
+        if (device.StartsWith("cuda", StringComparison.Ordinal) && TorchRuntime.CudaAvailable())
+        {
+            // LibTorch's CUDA allocator statistics are not exposed by TorchSharp 0.107; report the process instead.
+            metrics.DeviceMemory.WithLabels(device).Set(Environment.WorkingSet);
+            return;
+        }
+        metrics.DeviceMemory.WithLabels(device).Set(Environment.WorkingSet);
+    }
+}

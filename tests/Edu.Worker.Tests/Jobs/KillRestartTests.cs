@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Edu.Client;
+using Edu.V1;
+using Grpc.Health.V1;
+
+namespace Edu.Worker.Tests.Jobs;
+
+public sealed class KillRestartTests
+{
+    [Fact]
+    public async Task After_sigkill_a_new_worker_finds_the_queue_and_resumes_the_training_from_its_checkpoint()
+    {
+        using var temp = new TempDir();
+        string dataset = TestData.Dataset(temp.Sub("boxes"), 6);
+        int port;
+        using (var listener = new TcpListener(IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        string address = $"http://127.0.0.1:{port}";
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "edu-worker.dll"), "--urls", address,
+                     $"--Worker:ModelsPath={temp.Sub("models")}", $"--Worker:DataPath={temp.Sub("data")}", "--Worker:MetricsUrl=" })
+            info.ArgumentList.Add(a);
+        string longJob, queuedJob;
+        using (var process = Process.Start(info)!)
+        {
+            var stderr = process.StandardError.ReadToEndAsync();
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            try
+            {
+                var (channel, invoker) = EduChannel.Open(address, null);
+                using (channel)
+                {
+                    for (int i = 0; ; i++)
+                    {
+                        try
+                        {
+                            await new Health.HealthClient(invoker).CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(5));
+                            break;
+                        }
+                        catch (Grpc.Core.RpcException) when (i < 300 && !process.HasExited)
+                        {
+                            await Task.Delay(200);
+                        }
+                    }
+                    var client = new TrainingService.TrainingServiceClient(invoker);
+                    var request = new StartTrainingRequest
+                    {
+                        Dataset = dataset, ModelName = "long", ModelVersion = "1", Architecture = "unet", Epochs = 1000, BatchSize = 2, PatchSize = 32, BaseChannels = 4,
+                        Options = { ["depth"] = "2", ["steps_per_epoch"] = "3", ["threads"] = "1" },
+                    };
+                    longJob = (await client.StartTrainingAsync(request, deadline: DateTime.UtcNow.AddMinutes(1))).Id;
+                    request.ModelName = "next";
+                    request.Epochs = 1;
+                    queuedJob = (await client.StartTrainingAsync(request, deadline: DateTime.UtcNow.AddMinutes(1))).Id;
+                    using var watch = client.WatchJob(new WatchJobRequest { JobId = longJob }, deadline: DateTime.UtcNow.AddMinutes(3));
+                    while (await watch.ResponseStream.MoveNext(CancellationToken.None) && watch.ResponseStream.Current.Checkpoint is null) { }
+                    Assert.NotNull(watch.ResponseStream.Current.Checkpoint);
+                }
+            }
+            finally
+            {
+                using (var kill = Process.Start("kill", ["-KILL", process.Id.ToString(CultureInfo.InvariantCulture)]))
+                    await kill.WaitForExitAsync();
+                process.WaitForExit(30_000);
+            }
+            Assert.True(process.HasExited);
+            Assert.NotEqual(0, process.ExitCode); // killed, not a clean stop
+            _ = await stdout;
+            _ = await stderr;
+        }
+
+        await using var worker = await TestWorker.StartAsync(temp.Sub("models"), temp.Sub("data"));
+        var again = worker.Client<TrainingService.TrainingServiceClient>();
+        var events = new List<JobEvent>();
+        using (var call = again.WatchJob(new WatchJobRequest { JobId = longJob }, deadline: DateTime.UtcNow.AddMinutes(3)))
+            while (await call.ResponseStream.MoveNext(CancellationToken.None))
+            {
+                events.Add(call.ResponseStream.Current);
+                if (events[^1].Started is { Resumed: true }) break;
+            }
+        Assert.True(events[^1].Started.Resumed);
+        Assert.Equal(1, (await again.GetJobAsync(new JobRequest { JobId = longJob }, deadline: DateTime.UtcNow.AddMinutes(1))).Resumes);
+        Assert.Equal(JobState.Queued, (await again.GetJobAsync(new JobRequest { JobId = queuedJob }, deadline: DateTime.UtcNow.AddMinutes(1))).State);
+        await again.CancelJobAsync(new JobRequest { JobId = longJob }, deadline: DateTime.UtcNow.AddMinutes(1));
+        using (var call = again.WatchJob(new WatchJobRequest { JobId = queuedJob }, deadline: DateTime.UtcNow.AddMinutes(3)))
+        {
+            JobEvent? last = null;
+            while (await call.ResponseStream.MoveNext(CancellationToken.None)) last = call.ResponseStream.Current;
+            Assert.NotNull(last!.Finished);
+        }
+    }
+}

@@ -1,0 +1,171 @@
+using Edu.Client;
+using Edu.V1;
+using Grpc.Core;
+
+namespace Edu.Worker.Tests.Jobs;
+
+public sealed class TrainingServiceTests
+{
+    private static DateTime Soon => DateTime.UtcNow.AddMinutes(3);
+
+    private static StartTrainingRequest Tiny(string dataset, string model, int epochs) => new()
+    {
+        Dataset = dataset,
+        ModelName = model,
+        ModelVersion = "1",
+        Architecture = "unet",
+        Epochs = epochs,
+        BatchSize = 2,
+        PatchSize = 32,
+        BaseChannels = 4,
+        Seed = 7,
+        Options = { ["depth"] = "2", ["threads"] = "1" },
+    };
+
+    private static async Task<UploadDatasetResponse> Upload(TestWorker worker, string name, string folder)
+    {
+        using var call = worker.Client<TrainingService.TrainingServiceClient>().UploadDataset(deadline: Soon);
+        await call.RequestStream.WriteAsync(new UploadDatasetRequest { Header = new DatasetHeader { Name = name } });
+        foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            await foreach (var chunk in FileChunks.ReadAsync(file, Path.GetRelativePath(folder, file).Replace('\\', '/'), 4096))
+                await call.RequestStream.WriteAsync(new UploadDatasetRequest { Chunk = chunk });
+        await call.RequestStream.CompleteAsync();
+        return await call;
+    }
+
+    private static async Task<List<JobEvent>> Watch(TestWorker worker, string jobId, long after = 0)
+    {
+        using var call = worker.Client<TrainingService.TrainingServiceClient>().WatchJob(new WatchJobRequest { JobId = jobId, AfterSequence = after },
+            deadline: DateTime.UtcNow.AddMinutes(4));
+        var events = new List<JobEvent>();
+        while (await call.ResponseStream.MoveNext(CancellationToken.None)) events.Add(call.ResponseStream.Current);
+        return events;
+    }
+
+    [Fact]
+    public async Task Uploads_a_dataset_trains_it_with_watched_events_and_serves_the_model()
+    {
+        using var temp = new TempDir();
+        TestData.Dataset(temp.Sub("boxes"), 6);
+        await using var worker = await TestWorker.StartAsync(temp.Sub("models"), temp.Sub("data"));
+        var client = worker.Client<TrainingService.TrainingServiceClient>();
+
+        var uploaded = await Upload(worker, "boxes", temp.Sub("boxes"));
+        Assert.Equal(13, uploaded.Files);
+        var again = await Assert.ThrowsAsync<RpcException>(() => Upload(worker, "boxes", temp.Sub("boxes")));
+        Assert.Equal(StatusCode.AlreadyExists, again.StatusCode);
+
+        var job = await client.StartTrainingAsync(Tiny("boxes", "boxnet", epochs: 2), deadline: Soon);
+        Assert.Equal(JobState.Queued, job.State);
+        var events = await Watch(worker, job.Id);
+
+        var kinds = events.Select(e => e.EventCase).ToList();
+        Assert.Equal(JobEvent.EventOneofCase.Queued, kinds[0]);
+        Assert.Equal(JobEvent.EventOneofCase.Started, kinds[1]);
+        Assert.Equal(JobEvent.EventOneofCase.Finished, kinds[^1]);
+        Assert.Equal([1, 2], events.Where(e => e.EventCase == JobEvent.EventOneofCase.Epoch).Select(e => e.Epoch.Epoch));
+        Assert.All(events.Where(e => e.EventCase == JobEvent.EventOneofCase.Epoch), e => Assert.True(double.IsFinite(e.Epoch.TrainLoss)));
+        Assert.Contains(JobEvent.EventOneofCase.Checkpoint, kinds);
+        Assert.Equal(Enumerable.Range(1, events.Count).Select(i => (long)i), events.Select(e => e.Sequence));
+
+        var done = await client.GetJobAsync(new JobRequest { JobId = job.Id }, deadline: Soon);
+        Assert.Equal((JobState.Succeeded, 2, 1.0), (done.State, done.Epoch, done.Progress));
+        Assert.Equal(job.Id, (await client.ListJobsAsync(new ListJobsRequest { States = { JobState.Succeeded } }, deadline: Soon)).Jobs.Single().Id);
+
+        var model = (await worker.Client<ModelService.ModelServiceClient>().ListModelsAsync(new ListModelsRequest { Name = "boxnet" }, deadline: Soon)).Models.Single();
+        Assert.Equal(("1", "unet"), (model.Version, model.Architecture));
+
+        var (image, _) = TestData.Box(new Edu.Abstractions.Imaging.VolumeSize(32, 32, 1), 1, seed: 99, spacing: [1, 1, 1]);
+        string png = TestData.Write(image, temp.Sub("case.png"));
+        var outcome = await Segment.RunAsync(worker.Client<SegmentationService.SegmentationServiceClient>(),
+            new SegmentHeader { Model = "boxnet", Outputs = { OutputKind.PngMask } }, [png]);
+        Assert.True(outcome.Status!.Ok);
+        Assert.True(outcome.Files.ContainsKey("mask.png"));
+
+        var finished = await Assert.ThrowsAsync<RpcException>(async () => await client.CancelJobAsync(new JobRequest { JobId = job.Id }, deadline: Soon));
+        Assert.Equal(StatusCode.FailedPrecondition, finished.StatusCode);
+        var taken = await Assert.ThrowsAsync<RpcException>(async () => await client.StartTrainingAsync(Tiny("boxes", "boxnet", 1), deadline: Soon));
+        Assert.Equal(StatusCode.AlreadyExists, taken.StatusCode);
+    }
+
+    [Fact]
+    public async Task Bad_training_requests_are_refused_before_queueing()
+    {
+        using var temp = new TempDir();
+        await using var worker = await TestWorker.StartAsync(temp.Sub("models"), temp.Sub("data"));
+        var client = worker.Client<TrainingService.TrainingServiceClient>();
+
+        var missing = await Assert.ThrowsAsync<RpcException>(async () => await client.StartTrainingAsync(Tiny("nothing-here", "m", 1), deadline: Soon));
+        Assert.Equal(StatusCode.NotFound, missing.StatusCode);
+        var badName = await Assert.ThrowsAsync<RpcException>(async () => await client.StartTrainingAsync(Tiny("../etc", "m", 1), deadline: Soon));
+        Assert.Equal(StatusCode.InvalidArgument, badName.StatusCode);
+        TestData.Dataset(temp.Sub("boxes"), 2);
+        var badOption = Tiny(temp.Sub("boxes"), "m", 1);
+        badOption.Options["colour"] = "blue";
+        var option = await Assert.ThrowsAsync<RpcException>(async () => await client.StartTrainingAsync(badOption, deadline: Soon));
+        Assert.Equal(StatusCode.InvalidArgument, option.StatusCode);
+        Assert.Contains("options.colour", option.Status.Detail, StringComparison.Ordinal);
+        var noJob = await Assert.ThrowsAsync<RpcException>(async () => await client.GetJobAsync(new JobRequest { JobId = "job-x" }, deadline: Soon));
+        Assert.Equal(StatusCode.NotFound, noJob.StatusCode);
+        Assert.Empty((await client.ListJobsAsync(new ListJobsRequest(), deadline: Soon)).Jobs);
+    }
+
+    [Fact]
+    public async Task A_restart_resumes_the_running_training_from_its_checkpoint_and_runs_the_queued_job()
+    {
+        using var temp = new TempDir();
+        string dataset = TestData.Dataset(temp.Sub("boxes"), 6);
+        string firstId, secondId, cancelledId;
+        await using (var worker = await TestWorker.StartAsync(temp.Sub("models"), temp.Sub("data")))
+        {
+            var client = worker.Client<TrainingService.TrainingServiceClient>();
+            var longRequest = Tiny(dataset, "long", epochs: 1000);
+            longRequest.Options["steps_per_epoch"] = "3";
+            firstId = (await client.StartTrainingAsync(longRequest, deadline: Soon)).Id;
+            secondId = (await client.StartTrainingAsync(Tiny(dataset, "short", epochs: 1), deadline: Soon)).Id;
+            cancelledId = (await client.StartTrainingAsync(Tiny(dataset, "never", epochs: 1), deadline: Soon)).Id;
+            Assert.Equal(JobState.Cancelled, (await client.CancelJobAsync(new JobRequest { JobId = cancelledId }, deadline: Soon)).State);
+
+            // wait for the first checkpoint, then stop the worker as SIGTERM does
+            using var call = client.WatchJob(new WatchJobRequest { JobId = firstId }, deadline: Soon);
+            while (await call.ResponseStream.MoveNext(CancellationToken.None) && call.ResponseStream.Current.EventCase != JobEvent.EventOneofCase.Checkpoint) { }
+            Assert.Equal(JobEvent.EventOneofCase.Checkpoint, call.ResponseStream.Current.EventCase);
+            Assert.Equal(JobState.Queued, (await client.GetJobAsync(new JobRequest { JobId = secondId }, deadline: Soon)).State);
+            await worker.StopAsync();
+        }
+
+        await using (var worker = await TestWorker.StartAsync(temp.Sub("models"), temp.Sub("data")))
+        {
+            var client = worker.Client<TrainingService.TrainingServiceClient>();
+            var first = await client.GetJobAsync(new JobRequest { JobId = firstId }, deadline: Soon);
+            Assert.Equal(1, first.Resumes);
+            // the resumed job keeps its events; stop it rather than train 1000 epochs
+            using (var call = client.WatchJob(new WatchJobRequest { JobId = firstId }, deadline: Soon))
+            {
+                var seen = new List<JobEvent>();
+                while (await call.ResponseStream.MoveNext(CancellationToken.None))
+                {
+                    seen.Add(call.ResponseStream.Current);
+                    if (seen[^1].EventCase == JobEvent.EventOneofCase.Started && seen[^1].Started.Resumed)
+                        break;
+                }
+                var resumed = seen[^1].Started;
+                Assert.True(resumed.Resumed);
+                Assert.Equal(JobEvent.EventOneofCase.Queued, seen[0].EventCase);
+                Assert.Contains(seen, e => e.EventCase == JobEvent.EventOneofCase.Checkpoint);
+            }
+            await client.CancelJobAsync(new JobRequest { JobId = firstId }, deadline: Soon);
+            var firstEvents = await Watch(worker, firstId);
+            Assert.Equal(JobEvent.EventOneofCase.Cancelled, firstEvents[^1].EventCase);
+            Assert.Equal(JobState.Cancelled, (await client.GetJobAsync(new JobRequest { JobId = firstId }, deadline: Soon)).State);
+            int resumedAt = firstEvents.FindLastIndex(e => e.EventCase == JobEvent.EventOneofCase.Started);
+            var afterResume = firstEvents.Skip(resumedAt).FirstOrDefault(e => e.EventCase == JobEvent.EventOneofCase.Epoch);
+            if (afterResume is not null)
+                Assert.True(afterResume.Epoch.Epoch > 1, $"resumed at epoch {afterResume.Epoch.Epoch}, not after the checkpoint");
+
+            var secondEvents = await Watch(worker, secondId);
+            Assert.Equal(JobEvent.EventOneofCase.Finished, secondEvents[^1].EventCase);
+            Assert.Equal(JobState.Cancelled, (await client.GetJobAsync(new JobRequest { JobId = cancelledId }, deadline: Soon)).State);
+        }
+    }
+}
