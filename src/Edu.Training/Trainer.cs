@@ -133,6 +133,7 @@ public class Trainer
 
         long totalSteps = (long)options.Epochs * steps;
         var epochTimes = new List<double>();
+        var runClock = Stopwatch.StartNew();
         while (state.Epoch < options.Epochs && !state.StoppedEarly)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -184,6 +185,8 @@ public class Trainer
             };
             if (options.Patience is { } patience && state.EpochsSinceBest >= patience && epoch < options.Epochs)
                 state = state with { StoppedEarly = true };
+            if (options.TimeBudgetSeconds is { } budget && runClock.Elapsed.TotalSeconds > budget && epoch < options.Epochs)
+                state = state with { StoppedEarly = true };
             var info = new CheckpointInfo(options.Model, hp, epoch, ctx.GlobalStep);
             if (improved)
             {
@@ -201,7 +204,9 @@ public class Trainer
                 $"epoch {epoch}/{options.Epochs}: loss {trainLoss:F4}, validation Dice {dice:F4}, lr {ctx.LearningRate:G3}, {clock.Elapsed.TotalSeconds:F1} s, data wait {summary.DataWaitFraction:P1}"));
             if (state.StoppedEarly)
                 Report(progress, new TrainingEvent(TrainingEventKind.EarlyStopped, epoch, options.Epochs, steps, steps, trainLoss, state.BestDice, ctx.LearningRate, null, null,
-                    $"no better validation Dice for {options.Patience} epochs: stopping (best {state.BestDice:F4} at epoch {state.BestEpoch})"));
+                    state.EpochsSinceBest >= (options.Patience ?? int.MaxValue)
+                        ? $"no better validation Dice for {options.Patience} epochs: stopping (best {state.BestDice:F4} at epoch {state.BestEpoch})"
+                        : $"time budget of {options.TimeBudgetSeconds:F0} s used: stopping (best {state.BestDice:F4} at epoch {state.BestEpoch})"));
         }
 
         string package = Path.Combine(run, RunFolder.Model);

@@ -81,6 +81,12 @@ public sealed record TrainingOptions
     /// <summary>Augmentation settings.</summary>
     [JsonPropertyName("augmentation")] public AugmentationOptions Augmentation { get; init; } = new();
 
+    /// <summary>
+    /// Wall-clock budget for training in seconds (null: none). When an epoch ends past it, training stops as with early
+    /// stopping (for demos such as quickstart; a run stopped this way depends on machine speed).
+    /// </summary>
+    [JsonPropertyName("time_budget_seconds")] public double? TimeBudgetSeconds { get; init; }
+
     /// <summary>Continue the run in the run folder from its last checkpoint.</summary>
     [JsonPropertyName("resume")] public bool Resume { get; init; }
 
@@ -106,6 +112,7 @@ public sealed record TrainingOptions
         Check(PrefetchBatches is >= 1 and <= 64, "--prefetch", $"{PrefetchBatches}: use 1 to 64");
         Check(Depth is >= 1 and <= 6, "--depth", $"{Depth}: use 1 to 6");
         Check(BaseChannels is null or (>= 1 and <= 256), "--base", $"{BaseChannels}: use 1 to 256");
+        Check(TimeBudgetSeconds is null or > 0, "--time-budget", $"{TimeBudgetSeconds}: must be positive");
         Check(WeightDecay >= 0, "--weight-decay", $"{WeightDecay}: cannot be negative");
     }
 }
