@@ -305,4 +305,48 @@ public sealed class DatasetConverterTests
         Assert.Equal(Enumerable.Range(0, w * h).Select(i => Disc(i % w, i / w) ? 1f : Atrophy(i % w, i / w) ? 2f : 0f), d.Label("P0001").Voxels);
         Assert.Equal(Enumerable.Range(0, w * h).Select(i => Disc(i % w, i / w) ? 1f : 0f), d.Label("H0001").Voxels);
     }
+    [Fact]
+    public void Brats_refuses_a_label_value_that_is_not_a_brats_label()
+    {
+        using var t = new TempFolder();
+        var g = ImageGeometry.Identity(new VolumeSize(8, 8, 4));
+        foreach (string s in (string[])["t1", "t1ce", "t2", "flair"])
+            ReplicaFiles.Write(new ImageVolume(g, 1, new float[256], PixelType.Int16), t.In("BraTS2021_00001", $"BraTS2021_00001_{s}.nii.gz"));
+        var seg = new float[256];
+        seg[17] = 3;
+        ReplicaFiles.Write(new ImageVolume(g, 1, seg, PixelType.UInt8), t.In("BraTS2021_00001", "BraTS2021_00001_seg.nii.gz"));
+
+        var e = Assert.Throws<InvalidInputException>(() => Converter("brats").Convert(t.Source, t.Destination, ReplicaFiles.Context));
+
+        Assert.Contains("BraTS2021_00001_seg.nii.gz", e.Message);
+        Assert.Contains("label value 3", e.Message);
+        Assert.False(Directory.Exists(t.Destination));
+    }
+
+    [Fact]
+    public void Ctc_refuses_a_3d_sequence()
+    {
+        using var t = new TempFolder();
+        var volume = new ImageVolume(ImageGeometry.Identity(new VolumeSize(16, 16, 3)), 1, new float[768], PixelType.UInt16);
+        ReplicaFiles.Write(volume, t.In("01", "t000.tif"));
+        ReplicaFiles.Write(volume, t.In("01_GT", "SEG", "man_seg000.tif"));
+
+        var e = Assert.Throws<InvalidInputException>(() => Converter("ctc").Convert(t.Source, t.Destination, ReplicaFiles.Context));
+
+        Assert.Contains("3 slices", e.Message);
+    }
+
+    [Fact]
+    public void A_cancelled_conversion_leaves_nothing_behind()
+    {
+        using var t = new TempFolder();
+        ReplicaFiles.Jpeg(t.In("images", "a.jpg"), 32, 32, (x, y) => ((byte)x, (byte)y, 0));
+        ReplicaFiles.Jpeg(t.In("masks", "a.jpg"), 32, 32, (x, _) => x > 16 ? ((byte)255, (byte)255, (byte)255) : ((byte)0, (byte)0, (byte)0));
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        Assert.ThrowsAny<OperationCanceledException>(() => Converter("kvasir-seg").Convert(t.Source, t.Destination, ReplicaFiles.Context, cancelled.Token));
+
+        Assert.Equal(["src"], Directory.GetFileSystemEntries(t.Root).Select(Path.GetFileName));
+    }
 }
