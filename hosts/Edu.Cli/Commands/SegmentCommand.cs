@@ -1,0 +1,153 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Edu.Abstractions.Errors;
+using Edu.Cli.Hosting;
+using Edu.Cli.Segmentation;
+using Edu.Inference;
+using Edu.Inference.Output;
+
+namespace Edu.Cli.Commands;
+
+/// <summary>
+/// <c>edu segment --model RUN_OR_PACKAGE INPUT... --out DIR [--overlay] [--tta] [--overlap 0.5] [--patch P] [--largest]
+/// [--threshold 0.5] [--bf16] [--device cpu] [--series UID] [--json]</c>: segments files, folders of images and DICOM series.
+/// Writes <c>{case}_seg.png</c> for 2-D raster inputs (label values 0, 1, 2…) and <c>{case}_seg.nii.gz</c> otherwise
+/// (geometry kept), plus <c>{case}_overlay.png</c> with <c>--overlay</c>. DIR may exist; if any file this run would
+/// write is there already, nothing is segmented and nothing is written (exit 2): results never overwrite a file.
+/// </summary>
+public static class SegmentCommand
+{
+    /// <summary>One label of one case in <c>--json</c>.</summary>
+    public sealed record LabelReport(
+        [property: JsonPropertyName("label")] int Label,
+        [property: JsonPropertyName("name")] string Name,
+        [property: JsonPropertyName("voxels")] long Voxels,
+        [property: JsonPropertyName("ml")] double Ml);
+
+    /// <summary>One case in <c>--json</c>.</summary>
+    public sealed record CaseReport(
+        [property: JsonPropertyName("case")] string Case,
+        [property: JsonPropertyName("input")] IReadOnlyList<string> Input,
+        [property: JsonPropertyName("size")] int[] Size,
+        [property: JsonPropertyName("outputs")] IReadOnlyList<string> Outputs,
+        [property: JsonPropertyName("labels")] IReadOnlyList<LabelReport> Labels);
+
+    /// <summary>What <c>--json</c> prints: exactly one object.</summary>
+    public sealed record Report(
+        [property: JsonPropertyName("model")] string Model,
+        [property: JsonPropertyName("package")] string Package,
+        [property: JsonPropertyName("device")] string Device,
+        [property: JsonPropertyName("cases")] IReadOnlyList<CaseReport> Cases);
+
+    /// <summary>Creates the command.</summary>
+    public static Command Create()
+    {
+        var inputs = new Argument<string[]>("INPUT") { Description = "Image files, folders of images, or folders holding one DICOM series.", Arity = ArgumentArity.OneOrMore };
+        var model = new Option<string>("--model") { Description = "A model package folder (with model.json) or a training run folder (package in RUN/model/).", Required = true };
+        var output = new Option<string>("--out") { Description = "Folder for the results (created if needed); existing files are never overwritten.", Required = true };
+        var overlay = new Option<bool>("--overlay") { Description = "Also write {case}_overlay.png: the labels in colour over the image (busiest slice of a volume)." };
+        var tta = new Option<bool>("--tta") { Description = "Test-time augmentation: average over every combination of axis flips." };
+        var overlap = new Option<double>("--overlap") { Description = "Sliding-window overlap, 0 to 0.9.", DefaultValueFactory = _ => 0.5 };
+        var patch = new Option<int[]?>("--patch") { Description = "Window size in voxels, x y [z] or one value (default: the package's training patch).", AllowMultipleArgumentsPerToken = true };
+        var largest = new Option<bool>("--largest") { Description = "Keep only the largest connected component of each label (face connectivity)." };
+        var threshold = new Option<float>("--threshold") { Description = "Probability threshold of a binary model.", DefaultValueFactory = _ => 0.5f };
+        var bf16 = new Option<bool>("--bf16") { Description = "Run the net in bfloat16." };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var series = new Option<string?>("--series") { Description = "SeriesInstanceUID to read when a DICOM folder holds several series." };
+        var json = new Option<bool>("--json") { Description = "Print exactly one JSON object with every case's outputs and label volumes." };
+        var command = new Command("segment", "Segment images with a trained model; write label maps (NIfTI or PNG) and overlays, print label volumes in ml.")
+        {
+            inputs, model, output, overlay, tta, overlap, patch, largest, threshold, bf16, device, series, json,
+        };
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var options = new PredictorOptions
+            {
+                Device = parse.GetValue(device)!,
+                FlipTta = parse.GetValue(tta),
+                Overlap = parse.GetValue(overlap),
+                PatchSize = parse.GetValue(patch) is { Length: > 0 } p ? p : null,
+                KeepLargestComponent = parse.GetValue(largest),
+                Threshold = parse.GetValue(threshold),
+                BFloat16 = parse.GetValue(bf16),
+            };
+            var report = Run(parse.GetValue(model)!, parse.GetValue(inputs)!, parse.GetValue(output)!, options,
+                parse.GetValue(overlay), parse.GetValue(series), !parse.GetValue(json), cancellationToken);
+            if (parse.GetValue(json))
+                Console.Out.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
+            return Task.FromResult(CliApp.Ok);
+        });
+        return command;
+    }
+
+    /// <summary>Segments every case and writes its results; with <paramref name="verbose"/> prints a summary per case.</summary>
+    public static Report Run(string modelPath, IReadOnlyList<string> inputs, string outDir, PredictorOptions options, bool overlay,
+        string? seriesUid, bool verbose, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var cases = SegmentationInputs.Expand(inputs);
+        outDir = Path.GetFullPath(outDir);
+        if (File.Exists(outDir)) throw new InvalidInputException(outDir, "is a file; --out must be a folder");
+        var planned = cases.SelectMany(c => PossibleOutputs(c, outDir, overlay)).ToList();
+        var existing = planned.Where(f => File.Exists(f) || Directory.Exists(f)).ToList();
+        if (existing.Count > 0)
+            throw new InvalidInputException(existing[0],
+                $"exists already{(existing.Count > 1 ? $" (and {existing.Count - 1} more result file(s))" : "")}; results never overwrite a file: choose another --out folder or move the old results");
+
+        string package = ModelPackageLocator.Resolve(modelPath);
+        var steps = NeedsPlugins(package) ? CliPlugins.Catalog.PreprocessingSteps : null;
+        using var predictor = Predictor.Load(package, options, steps);
+        Directory.CreateDirectory(outDir);
+        var reports = new List<CaseReport>();
+        foreach (var item in cases)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var image = item.Read(seriesUid, cancellationToken);
+            Prediction prediction;
+            try
+            {
+                prediction = predictor.Predict(image, cancellationToken);
+            }
+            catch (InvalidInputException e) when (e.Input == Predictor.ImageInputName)
+            {
+                throw new InvalidInputException(item.Source, e.Problem, e);
+            }
+            var outputs = new List<string>();
+            string seg = Path.Combine(outDir, item.Name + (item.WritesPng(image) ? "_seg.png" : "_seg.nii.gz"));
+            PredictionWriter.WriteLabels(prediction.Labels, seg, cancellationToken);
+            outputs.Add(seg);
+            if (overlay)
+            {
+                string path = Path.Combine(outDir, item.Name + "_overlay.png");
+                PredictionWriter.WriteOverlay(image, prediction.Labels, path, null, cancellationToken);
+                outputs.Add(path);
+            }
+            var labels = prediction.Statistics.Select(s => new LabelReport(s.Label, s.Name, s.Voxels, Math.Round(s.VolumeMl, 6))).ToList();
+            reports.Add(new CaseReport(item.Name, item.Files, image.Size.ToArray(), outputs, labels));
+            if (verbose)
+            {
+                Console.Out.WriteLine($"{item.Name}: {image.Size.X} × {image.Size.Y} × {image.Size.Z} → {string.Join(", ", outputs.Select(Path.GetFileName))}");
+                foreach (var l in labels)
+                    Console.Out.WriteLine($"  {l.Label} {l.Name,-20} {l.Ml.ToString("0.###", CultureInfo.InvariantCulture),12} ml  ({l.Voxels} voxels)");
+            }
+        }
+        return new Report($"{predictor.Manifest.Name}:{predictor.Manifest.Version}", package, options.Device, reports);
+    }
+
+    private static IEnumerable<string> PossibleOutputs(SegmentationCase item, string outDir, bool overlay)
+    {
+        yield return Path.Combine(outDir, item.Name + "_seg.png");
+        yield return Path.Combine(outDir, item.Name + "_seg.nii.gz");
+        if (overlay) yield return Path.Combine(outDir, item.Name + "_overlay.png");
+    }
+
+    private static bool NeedsPlugins(string package)
+    {
+        var manifest = Edu.Models.Checkpoints.ModelPackage.ReadManifest(package);
+        var pipeline = ManifestPreprocessing.FromManifest(manifest).Pipeline;
+        return pipeline.Steps.Any(s => !Edu.Abstractions.Preprocessing.StandardStepNames.All.Contains(s.Name));
+    }
+}
