@@ -21,7 +21,7 @@ public static partial class SegmentationInputs
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Count == 0) throw new InvalidInputException("INPUT", "name at least one image file or folder");
         var files = new List<string>();
-        var cases = new List<SegmentationCase>();
+        var cases = new List<(int Order, SegmentationCase Case)>();
         foreach (string input in inputs)
         {
             string full = Path.GetFullPath(input);
@@ -35,11 +35,12 @@ public static partial class SegmentationInputs
                 if (images.Count > 0)
                     files.AddRange(images);
                 else
-                    cases.Add(new SegmentationCase(Path.GetFileName(full.TrimEnd(Path.DirectorySeparatorChar)), [full], true));
+                    cases.Add((files.Count, new SegmentationCase(Path.GetFileName(full.TrimEnd(Path.DirectorySeparatorChar)), [full], true)));
             }
             else
                 throw new InvalidInputException(input, "no such file or folder");
         }
+        var order = files.Select((f, i) => (File: f, Index: i)).GroupBy(p => p.File).ToDictionary(g => g.Key, g => g.First().Index);
         foreach (var group in files.Distinct().GroupBy(CaseKey))
         {
             var members = group.Select(f => (File: f, Channel: ChannelOf(f))).ToList();
@@ -50,13 +51,14 @@ public static partial class SegmentationInputs
                     throw new InvalidInputException(members[0].File,
                         $"case '{group.Key.Name}' has files {string.Join(", ", members.Select(m => Path.GetFileName(m.File)))}; channel files must be numbered _0000, _0001, … without gaps");
             }
-            cases.Add(new SegmentationCase(group.Key.Name, [.. members.OrderBy(m => m.Channel ?? 0).Select(m => m.File)], false));
+            cases.Add((order[members[0].File], new SegmentationCase(group.Key.Name, [.. members.OrderBy(m => m.Channel ?? 0).Select(m => m.File)], false)));
         }
-        var duplicate = cases.GroupBy(c => c.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        var ordered = cases.OrderBy(c => c.Order).Select(c => c.Case).ToList(); // stable: a series precedes the files named after it
+        var duplicate = ordered.GroupBy(c => c.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
             throw new InvalidInputException(duplicate.First().Source,
                 $"two inputs give the case name '{duplicate.Key}' ({string.Join(", ", duplicate.Select(d => d.Source))}); their outputs would collide");
-        return cases;
+        return ordered;
     }
 
     /// <summary>The file name without its image ending (<c>.nii.gz</c> counts as one).</summary>

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Edu.Abstractions.Imaging;
+using Edu.Cli.Segmentation;
 using Edu.Imaging;
 using Edu.Inference;
 using Edu.Models.Catalogue;
@@ -21,16 +23,16 @@ public sealed class SegmentCommandTests : IDisposable
     private string Dir(params string[] parts) => Path.Combine([_root, .. parts]);
 
     /// <summary>A tiny untrained U-Net package written where a training run keeps it (RUN/model).</summary>
-    private string SaveRun(string name, int inChannels)
+    private string SaveRun(string name, int inChannels, int dims = 2)
     {
-        var hp = new ModelHyperparameters(2, inChannels, 2, 4, 2);
+        var hp = new ModelHyperparameters(dims, inChannels, 2, 4, 2);
         torch.manual_seed(4);
         using var model = ModelCatalogue.CreateBuiltIn().Create("unet", hp);
         var manifest = new ModelManifest
         {
             Name = "tiny-lung", Version = "1", Architecture = "unet", Hyperparameters = hp, Modality = "xray",
             Labels = new Dictionary<string, string> { ["0"] = "background", ["1"] = "lung" },
-            Preprocessing = new ManifestPreprocessing(Abstractions.Preprocessing.PreprocessingPipeline.Parse("zscore"), [32, 32]).ToJson(),
+            Preprocessing = new ManifestPreprocessing(Abstractions.Preprocessing.PreprocessingPipeline.Parse("zscore"), dims == 2 ? [32, 32] : [16, 16, 16]).ToJson(),
         };
         ModelPackage.Save(Dir(name, ModelPackageLocator.RunPackageFolder), manifest, model);
         return Dir(name);
@@ -118,5 +120,51 @@ public sealed class SegmentCommandTests : IDisposable
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("model.json", run.StdErr);
+    }
+
+    [Fact]
+    public void Channel_files_of_an_nnunet_case_are_stacked_and_a_3d_result_keeps_the_geometry()
+    {
+        var geometry = new ImageGeometry(new VolumeSize(20, 14, 9), [0.8, 0.8, 2.5], [-10, 20, 30], [0, 1, 0, -1, 0, 0, 0, 0, 1]);
+        var writers = ImageWriterRegistry.CreateDefault();
+        Directory.CreateDirectory(Dir("mr"));
+        for (int c = 0; c < 2; c++)
+        {
+            var v = Enumerable.Range(0, 20 * 14 * 9).Select(i => (float)((i * (c + 3)) % 17)).ToArray();
+            writers.Write(new ImageVolume(geometry, 1, v, PixelType.Int16), Dir("mr", $"brain_{c:D4}.nii.gz"));
+        }
+        string runDir = SaveRun("run3d", 2, dims: 3);
+
+        var run = EduProcess.Run(["segment", "--model", Dir("run3d", "model"), Dir("mr"), "--out", Dir("out"), "--tta", "--overlay", "--json"]);
+
+        Assert.True(run.ExitCode == 0, run.StdErr);
+        var item = Assert.Single(JsonDocument.Parse(run.StdOut).RootElement.GetProperty("cases").EnumerateArray());
+        Assert.Equal("brain", item.GetProperty("case").GetString());
+        Assert.Equal(2, item.GetProperty("input").GetArrayLength());
+        var labels = ImageReaderRegistry.CreateDefault().Read(Dir("out", "brain_seg.nii.gz"));
+        Assert.True(geometry.IsCloseTo(labels.Geometry), $"{geometry} vs {labels.Geometry}");
+        Assert.True(File.Exists(Dir("out", "brain_overlay.png")));
+        Assert.True(Directory.Exists(runDir));
+    }
+
+    [Fact]
+    public void Inputs_group_numbered_channel_files_and_refuse_gaps_and_colliding_case_names()
+    {
+        Directory.CreateDirectory(Dir("a"));
+        Directory.CreateDirectory(Dir("b"));
+        Directory.CreateDirectory(Dir("dicom"));
+        foreach (string f in (string[])["a/x_0000.png", "a/x_0001.png", "a/y.png", "a/notes.txt", "b/x.png", "b/z_0000.png", "b/z_0002.png", "dicom/IM1"])
+            File.WriteAllText(Dir(f), "");
+
+        var cases = SegmentationInputs.Expand([Dir("a"), Dir("dicom")]);
+
+        Assert.Equal(["x", "y", "dicom"], cases.Select(c => c.Name));
+        Assert.Equal([Dir("a", "x_0000.png"), Dir("a", "x_0001.png")], cases[0].Files);
+        Assert.True(cases[2].IsDicomSeries);
+        var gap = Assert.Throws<Abstractions.Errors.InvalidInputException>(() => SegmentationInputs.Expand([Dir("b", "z_0000.png"), Dir("b", "z_0002.png")]));
+        Assert.Contains("without gaps", gap.Problem);
+        var collision = Assert.Throws<Abstractions.Errors.InvalidInputException>(() => SegmentationInputs.Expand([Dir("a", "x_0000.png"), Dir("b", "x.png")]));
+        Assert.Contains("collide", collision.Problem);
+        Assert.Equal("brain", SegmentationInputs.Stem("/d/brain.nii.gz"));
     }
 }
