@@ -1,6 +1,5 @@
 using System.Net;
 using Edu.Models.Catalogue;
-using Edu.Models.Runtime;
 using Edu.Plugins;
 using Edu.Worker.Configuration;
 using Edu.Worker.Datasets;
@@ -204,14 +203,7 @@ public static class WorkerHost
         }
     }
 
-    private static void UpdateDeviceMemory(WorkerMetrics metrics, string device)
-    {
-        if (device.StartsWith("cuda", StringComparison.Ordinal) && TorchRuntime.CudaAvailable())
-        {
-            // LibTorch's CUDA allocator statistics are not exposed by TorchSharp 0.107; report the process instead.
-            metrics.DeviceMemory.WithLabels(device).Set(Environment.WorkingSet);
-            return;
-        }
+    private static void UpdateDeviceMemory(WorkerMetrics metrics, string device) =>
+        // TorchSharp 0.107 exposes no CUDA allocator statistics: the process's resident memory stands in on every device
         metrics.DeviceMemory.WithLabels(device).Set(Environment.WorkingSet);
-    }
 }

@@ -89,6 +89,24 @@ public sealed class SegmentationServiceTests
     }
 
     [Fact]
+    public async Task Segments_the_dicom_files_of_one_series_as_one_volume()
+    {
+        using var temp = new TempDir();
+        TestData.Package(temp.Sub("models"), "ct3d", "1", dims: 3, inChannels: 1);
+        string series = Path.Combine(AppContext.BaseDirectory, "TestData", "dicom", "series", "98892001", "CT5N");
+        await using var worker = await TestWorker.StartAsync(temp.Sub("models"), temp.Sub("data"));
+
+        var outcome = await Segment.RunAsync(worker.Client<SegmentationService.SegmentationServiceClient>(), Header("ct3d", OutputKind.Nifti),
+            Directory.EnumerateFiles(series).Order(StringComparer.Ordinal));
+
+        Assert.True(outcome.Status!.Ok);
+        Assert.Equal([16, 16, 5], outcome.Result!.Geometry.Size); // five slices sorted along the normal, as DicomSeriesReader reads the folder
+        var direct = Edu.Dicom.DicomSeriesReader.Read(series);
+        Assert.Equal(direct.Geometry.Spacing, outcome.Result.Geometry.Spacing);
+        Assert.Equal(direct.Geometry.Origin, outcome.Result.Geometry.Origin);
+    }
+
+    [Fact]
     public async Task Eight_concurrent_streams_all_get_the_same_result()
     {
         using var temp = new TempDir();
