@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Edu.Cli.Tests.Commands;
+
+public sealed class TrainCommandTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "edu-train-cli-" + Guid.NewGuid().ToString("N")[..10]);
+
+    public TrainCommandTests() => Directory.CreateDirectory(_root);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_root, recursive: true); }
+        catch (IOException) { }
+    }
+
+    internal static string Synth(string root, int count = 8, int test = 2)
+    {
+        string data = Path.Combine(root, "data");
+        var r = EduProcess.Run(["synth", "--modality", "xray", "--count", $"{count}", "--test", $"{test}", "--size", "32", "--out", data]);
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        return data;
+    }
+
+    internal static string[] TinyArgs(string data, string run, int epochs) =>
+    [
+        "train", "--dataset", data, "--out", run, "--model", "unet", "--base", "4", "--depth", "2", "--epochs", $"{epochs}",
+        "--steps", "3", "--batch", "4", "--threads", "1", "--seed", "1", "--preprocessing", "percentile(low=0.5, high=99.5)",
+    ];
+
+    [Fact]
+    public void Resume_after_sigkill_continues_from_the_checkpoint_and_ends_with_the_uninterrupted_weights()
+    {
+        string data = Synth(_root);
+        string straight = Path.Combine(_root, "straight"), killed = Path.Combine(_root, "killed");
+        var full = EduProcess.Run(TinyArgs(data, straight, 8));
+        Assert.True(full.ExitCode == 0, full.StdErr);
+
+        // start the same run, SIGKILL it as soon as the first checkpoint exists
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "edu.dll"));
+        foreach (string a in TinyArgs(data, killed, 8)) info.ArgumentList.Add(a);
+        string state = Path.Combine(killed, "checkpoints", "last", "trainer.json");
+        using (var process = Process.Start(info)!)
+        {
+            process.OutputDataReceived += (_, _) => { };
+            process.ErrorDataReceived += (_, _) => { };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            var clock = Stopwatch.StartNew();
+            while (!File.Exists(state) && !process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(3)) Thread.Sleep(10);
+            Assert.False(process.HasExited, "the run ended before it could be killed");
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+        Assert.False(Directory.Exists(Path.Combine(killed, "model")));
+        var resumed = EduProcess.Run(["train", "--out", killed, "--resume", "--threads", "1"]);
+        Assert.True(resumed.ExitCode == 0, resumed.StdErr);
+        int after;
+        using (var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(killed, "checkpoints", "last", "trainer.json"))))
+            after = doc.RootElement.GetProperty("epoch").GetInt32();
+        Assert.Equal(8, after);
+        Assert.Matches(@"resuming after epoch [1-7]\b", resumed.StdOut);
+        Assert.Equal(8, File.ReadAllLines(Path.Combine(killed, "log.jsonl")).Length);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(straight, "checkpoints", "last", "weights.safetensors")),
+            File.ReadAllBytes(Path.Combine(killed, "checkpoints", "last", "weights.safetensors")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(straight, "model", "weights.safetensors")),
+            File.ReadAllBytes(Path.Combine(killed, "model", "weights.safetensors")));
+    }
+
+    [Fact]
+    public void An_existing_non_empty_run_folder_is_refused_without_resume()
+    {
+        string data = Synth(_root, 4, 1);
+        string run = Path.Combine(_root, "run");
+        Directory.CreateDirectory(run);
+        File.WriteAllText(Path.Combine(run, "notes.txt"), "mine");
+        var r = EduProcess.Run(TinyArgs(data, run, 1));
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith("error:", r.StdErr);
+        Assert.Contains("--resume", r.StdErr);
+        Assert.Equal(["notes.txt"], Directory.EnumerateFileSystemEntries(run).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void A_dataset_without_dataset_json_is_bad_input_naming_the_file()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "empty", "imagesTr"));
+        var r = EduProcess.Run(TinyArgs(Path.Combine(_root, "empty"), Path.Combine(_root, "run"), 1));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("dataset.json", r.StdErr);
+        Assert.Contains("missing", r.StdErr);
+    }
+}
