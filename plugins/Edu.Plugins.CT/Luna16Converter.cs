@@ -7,7 +7,7 @@ using Edu.Plugins.Shared;
 namespace Edu.Plugins.CT;
 
 /// <summary>
-/// LUNA16: scans in <c>subsetN/*.mhd</c> (+ <c>.raw</c>) and <c>annotations.csv</c> (or
+/// LUNA16: scans in <c>subsetN/*.mhd</c> (+ <c>.raw</c>; at any depth below <c>subsetN/</c>) and <c>annotations.csv</c> (or
 /// <c>CSVFILES/annotations.csv</c>) with <c>seriesuid, coordX, coordY, coordZ, diameter_mm</c> in world
 /// millimetres. Each nodule becomes a sphere of its diameter, label <c>nodule</c> = 1, rasterised in
 /// world coordinates through the scan's geometry (a voxel is inside when its centre is). Scans without
@@ -34,7 +34,7 @@ public sealed class Luna16Converter : IDatasetConverter
                 ?? throw new InvalidInputException(source, "missing annotations.csv (nodule centres and diameters); is this the LUNA16 folder?");
             var nodules = ReadAnnotations(csv);
             var scans = Directory.GetDirectories(source, "subset*").Order(StringComparer.Ordinal)
-                .SelectMany(d => SourceFiles.List(d, ".mhd")).ToList();
+                .SelectMany(d => Directory.GetFiles(d, "*.mhd", SearchOption.AllDirectories).Order(StringComparer.Ordinal)).ToList(); // subset0.zip may unpack to subset0/subset0/
             if (scans.Count == 0)
                 throw new InvalidInputException(source, "no scans: expected subset0/ … subset9/ folders holding *.mhd with their .raw files");
             var dataset = new NnUNetDataset(staging, context, ".nii.gz");

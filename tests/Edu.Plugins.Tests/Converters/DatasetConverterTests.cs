@@ -117,7 +117,7 @@ public sealed class DatasetConverterTests
         var voxels = Enumerable.Range(0, nx * ny * nz).Select(i => (float)(i % 2000 - 1000)).ToArray();
         string uid1 = "1.3.6.1.4.1.14519.5.2.1.6279.6001.100", uid2 = "1.3.6.1.4.1.14519.5.2.1.6279.6001.200";
         ReplicaFiles.Write(new ImageVolume(geometry, 1, voxels, PixelType.Int16), t.In("subset0", uid1 + ".mhd"));
-        ReplicaFiles.Write(new ImageVolume(geometry, 1, (float[])voxels.Clone(), PixelType.Int16), t.In("subset1", uid2 + ".mhd"));
+        ReplicaFiles.Write(new ImageVolume(geometry, 1, (float[])voxels.Clone(), PixelType.Int16), t.In("subset1", "subset1", uid2 + ".mhd")); // as subset1.zip unpacks into a folder of the same name
         var (cx, cy, cz) = geometry.IndexToWorld(20.3, 17.6, 5.2);
         var (ex, ey, ez) = geometry.IndexToWorld(2, 3, 0.4); // a nodule cut by the volume's edge
         string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
