@@ -284,24 +284,18 @@ public sealed class Predictor : IDisposable
             progress?.Report(new PredictionProgress(b + chunk.Count, work.Count));
         }
 
-        var logits = accumulated / weightSum;
+        var logits = accumulated.div_(weightSum); // in place: no second full-size copy
         for (int i = 0; i < dims; i++)
             logits = logits.narrow(2 + i, lower[i], spatial[i]);
-        Tensor probabilities, labels;
-        if (classes == 1)
-        {
-            probabilities = sigmoid(logits);
-            labels = (probabilities > Options.Threshold).to(ScalarType.Float32).squeeze(1);
-        }
-        else
-        {
-            probabilities = softmax(logits, 1);
-            labels = logits.argmax(1).to(ScalarType.Float32);
-        }
+        // labels straight from the logits (sigmoid is monotonic: p > t ⇔ logit > log(t / (1 − t))); probabilities only on request
+        Tensor labels = classes == 1
+            ? (logits > Math.Log(Options.Threshold / (1.0 - Options.Threshold))).to(ScalarType.Float32).squeeze(1)
+            : logits.argmax(1).to(ScalarType.Float32);
         float[] labelArray = labels.cpu().contiguous().data<float>().ToArray();
         float[]? probArray = null;
         if (Options.ReturnProbabilities)
         {
+            var probabilities = classes == 1 ? sigmoid(logits) : softmax(logits, 1);
             var p = twoD ? probabilities.permute(1, 0, 2, 3) : probabilities.squeeze(0); // [K, Z, Y, X]
             probArray = p.cpu().contiguous().data<float>().ToArray();
         }
