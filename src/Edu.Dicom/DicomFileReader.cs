@@ -12,7 +12,10 @@ namespace Edu.Dicom;
 public static class DicomFileReader
 {
     /// <summary>Reads <paramref name="path"/>; a file that is not a DICOM image is an <see cref="InvalidInputException"/>.</summary>
-    public static ImageVolume Read(string path)
+    public static ImageVolume Read(string path) => Read(path, alreadyValidated: false);
+
+    /// <summary>Reads a file whose structure <see cref="DicomStructure.Validate(string)"/> has already checked (series reading).</summary>
+    internal static ImageVolume Read(string path, bool alreadyValidated)
     {
         ArgumentNullException.ThrowIfNull(path);
         GdcmRuntime.EnsureLoaded();
@@ -21,7 +24,8 @@ public static class DicomFileReader
 
         // Structure and image attributes are checked in C# first: Debian's GDCM aborts the process on
         // malformed files instead of failing.
-        DicomStructure.Validate(path);
+        if (!alreadyValidated)
+            DicomStructure.Validate(path);
         using var reader = new gdcm.ImageReader();
         reader.SetFileName(path);
         if (!reader.Read())

@@ -58,7 +58,7 @@ public static class DicomSeriesReader
         }
 
         if (slices.Count == 1)
-            return DicomFileReader.Read(slices[0].Path);
+            return DicomFileReader.Read(slices[0].Path, alreadyValidated: true);
 
         var sorted = SortAndCheck(folder, slices);
         return Stack(sorted, cancellationToken);
@@ -74,7 +74,6 @@ public static class DicomSeriesReader
     {
         if (!Directory.Exists(folder))
             throw new InvalidInputException(folder, "folder not found");
-        GdcmRuntime.EnsureLoaded();
         var result = new List<SliceHeader>();
         foreach (var path in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
@@ -85,26 +84,19 @@ public static class DicomSeriesReader
         return result;
     }
 
+    // One pass of our own parser per file: it refuses malformed files (naming them) before GDCM sees
+    // them, and yields what grouping and sorting need.
     private static SliceHeader? TryReadHeader(string path)
     {
         if (!LooksLikeDicom(path)) return null;
-        DicomStructure.Validate(path); // a malformed file in the series is an error naming it, not an abort
-        using var reader = new gdcm.Reader();
-        reader.SetFileName(path);
-        if (!reader.ReadUpToTag(new gdcm.Tag(0x7fe0, 0x0010))) return null;
-        var file = reader.GetFile();
-        var dataSet = file.GetDataSet();
-        var filter = new gdcm.StringFilter();
-        filter.SetFile(file);
-        string Get(ushort g, ushort e) =>
-            dataSet.FindDataElement(new gdcm.Tag(g, e)) ? filter.ToString(new gdcm.Tag(g, e)).Trim().TrimEnd('\0') : "";
-
-        if (Get(0x0028, 0x0010) is not { Length: > 0 } rows || Get(0x0028, 0x0011) is not { Length: > 0 } columns)
+        var attributes = DicomStructure.Validate(path);
+        if (!attributes.HasPixelData || attributes.Rows is null || attributes.Columns is null)
             return null; // no image: DICOMDIR, structured report, RT plan…
-        string uid = Get(0x0020, 0x000e);
-        return new SliceHeader(path, uid.Length > 0 ? uid : "(no SeriesInstanceUID)", Get(0x0008, 0x0060), Get(0x0008, 0x103e),
-            ParseInt(rows), ParseInt(columns), Get(0x0028, 0x0008) is { Length: > 0 } frames ? ParseInt(frames) : 1,
-            ParseVector(Get(0x0020, 0x0032), 3), ParseVector(Get(0x0020, 0x0037), 6));
+        string Text(uint tag) => attributes.Text.TryGetValue(tag, out var value) ? value : "";
+        string uid = Text(0x0020000E);
+        return new SliceHeader(path, uid.Length > 0 ? uid : "(no SeriesInstanceUID)", Text(0x00080060), Text(0x0008103E),
+            attributes.Rows.Value, attributes.Columns.Value, attributes.NumberOfFrames ?? 1,
+            ParseVector(Text(0x00200032), 3), ParseVector(Text(0x00200037), 6));
     }
 
     // Part 10 files carry "DICM" at 128; files without the preamble start with a group 0002 or 0008 tag.
@@ -162,7 +154,7 @@ public static class DicomSeriesReader
     {
         var volumes = new ImageVolume[sorted.Count];
         Parallel.For(0, sorted.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
-            volumes[i] = DicomFileReader.Read(sorted[i].Path));
+            volumes[i] = DicomFileReader.Read(sorted[i].Path, alreadyValidated: true));
 
         var first = volumes[0];
         int channels = first.Channels;

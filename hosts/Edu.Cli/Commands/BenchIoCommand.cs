@@ -5,13 +5,15 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Edu.Abstractions.Errors;
 using Edu.Abstractions.Imaging;
+using Edu.Dicom;
 using Edu.Imaging.Formats.Nifti;
 
 namespace Edu.Cli.Commands;
 
 /// <summary>
 /// <c>edu bench io</c>: reading a CT-sized int16 <c>.nii.gz</c> against <c>gzip -dc</c> of the same file
-/// (decompression is the floor any reader pays), in one run on this machine.
+/// (decompression is the floor any reader pays), and reading a DICOM series of the same volume
+/// (one file per slice) against GDCM's own command-line tools, in one run on this machine.
 /// </summary>
 public static class BenchIoCommand
 {
@@ -22,7 +24,12 @@ public static class BenchIoCommand
         [property: JsonPropertyName("repeat")] int Repeat,
         [property: JsonPropertyName("nifti_read_ms")] double NiftiReadMs,
         [property: JsonPropertyName("gzip_dc_ms")] double GzipDcMs,
-        [property: JsonPropertyName("ratio")] double Ratio);
+        [property: JsonPropertyName("ratio")] double Ratio,
+        [property: JsonPropertyName("dicom_files")] int DicomFiles,
+        [property: JsonPropertyName("dicom_series_read_ms")] double DicomSeriesReadMs,
+        [property: JsonPropertyName("dicom_slices_per_s")] double DicomSlicesPerSecond,
+        [property: JsonPropertyName("gdcmscanner_ms")] double? GdcmScannerMs,
+        [property: JsonPropertyName("gdcmraw_loop_ms")] double? GdcmRawLoopMs);
 
     /// <summary>Creates the command.</summary>
     public static Command Create()
@@ -31,7 +38,7 @@ public static class BenchIoCommand
         var slices = new Option<int>("--slices") { Description = "Slices.", DefaultValueFactory = _ => 300 };
         var repeat = new Option<int>("--repeat") { Description = "Timed repetitions (the median is reported).", DefaultValueFactory = _ => 3 };
         var json = new Option<bool>("--json") { Description = "End with one JSON line." };
-        var command = new Command("io", "Time reading an int16 .nii.gz (default 512×512×300) against `gzip -dc` of the same file.")
+        var command = new Command("io", "Time reading an int16 .nii.gz (default 512×512×300) against `gzip -dc`, and the same volume as a DICOM series against GDCM's tools.")
         {
             size, slices, repeat, json,
         };
@@ -46,6 +53,14 @@ public static class BenchIoCommand
             Console.Out.WriteLine(string.Create(culture, $"volume {n}×{n}×{z} int16, .nii.gz {result.FileMb:0.0} MB, median of {r}"));
             Console.Out.WriteLine(string.Create(culture, $"  gzip -dc        {result.GzipDcMs,8:0.0} ms"));
             Console.Out.WriteLine(string.Create(culture, $"  edu NiftiReader {result.NiftiReadMs,8:0.0} ms  ({result.Ratio:0.00}× gzip -dc)"));
+            Console.Out.WriteLine(string.Create(culture, $"DICOM series, {result.DicomFiles} files of {n}×{n} int16 (explicit VR LE)"));
+            Console.Out.WriteLine(string.Create(culture, $"  edu DicomSeriesReader   {result.DicomSeriesReadMs,8:0.0} ms  ({result.DicomSlicesPerSecond:0} slices/s; scan, sort, decode, stack)"));
+            Console.Out.WriteLine(result.GdcmScannerMs is double scan
+                ? string.Create(culture, $"  gdcmscanner (headers)   {scan,8:0.0} ms")
+                : "  gdcmscanner             not installed (apt-get install libgdcm-tools)");
+            Console.Out.WriteLine(result.GdcmRawLoopMs is double raw
+                ? string.Create(culture, $"  gdcmraw per file (loop) {raw,8:0.0} ms  (one process per file)")
+                : "  gdcmraw                 not installed (apt-get install libgdcm-tools)");
             if (parse.GetValue(json))
                 Console.Out.WriteLine(JsonSerializer.Serialize(result, CliJson.Options));
             return Task.FromResult(CliApp.Ok);
@@ -75,7 +90,22 @@ public static class BenchIoCommand
                 GC.KeepAlive(volume);
             }
             double oursMs = Median(ours), gzipMs = Median(gzip);
-            return new Result([n, n, slices], new FileInfo(path).Length / 1e6, repeat, Math.Round(oursMs, 1), Math.Round(gzipMs, 1), Math.Round(oursMs / gzipMs, 3));
+
+            string series = Path.Combine(dir, "series");
+            DicomSeriesWriter.Write(reader.Read(path, cancellationToken), series, "CT", cancellationToken);
+            DicomSeriesReader.Read(series, null, cancellationToken); // warm-up
+            var dicom = new List<double>();
+            for (int i = 0; i < repeat; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                GC.KeepAlive(DicomSeriesReader.Read(series, null, cancellationToken));
+                dicom.Add(watch.Elapsed.TotalMilliseconds);
+            }
+            double dicomMs = Median(dicom);
+            double? scanner = Tool("gdcmscanner") ? Median([.. Enumerable.Range(0, repeat).Select(_ => Shell("gdcmscanner -d \"$0\" -t 0020,0032 > /dev/null", series))]) : null;
+            double? raw = Tool("gdcmraw") ? Median([.. Enumerable.Range(0, repeat).Select(_ => Shell("for f in \"$0\"/*.dcm; do gdcmraw -i \"$f\" -o /dev/null || exit 1; done", series))]) : null;
+            return new Result([n, n, slices], new FileInfo(path).Length / 1e6, repeat, Math.Round(oursMs, 1), Math.Round(gzipMs, 1), Math.Round(oursMs / gzipMs, 3),
+                slices, Math.Round(dicomMs, 1), Math.Round(slices / (dicomMs / 1000), 1), scanner is null ? null : Math.Round(scanner.Value, 1), raw is null ? null : Math.Round(raw.Value, 1));
         }
         finally
         {
@@ -101,12 +131,20 @@ public static class BenchIoCommand
         return new ImageVolume(geometry, 1, voxels, PixelType.Int16);
     }
 
-    private static double GzipDc(string path)
+    private static double GzipDc(string path) => Shell("gzip -dc \"$0\" > /dev/null", path);
+
+    private static bool Tool(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(dir => File.Exists(Path.Combine(dir, name)));
+
+    // Runs a bash command with $0 bound to the argument; returns the wall time in ms.
+    private static double Shell(string command, string argument)
     {
-        var info = new ProcessStartInfo("bash", ["-c", "gzip -dc \"$0\" > /dev/null", path]) { UseShellExecute = false };
+        var info = new ProcessStartInfo("bash", ["-c", command, argument]) { UseShellExecute = false, RedirectStandardError = true };
         var watch = Stopwatch.StartNew();
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start gzip");
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start: {command}");
+        string errors = process.StandardError.ReadToEnd();
         process.WaitForExit();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"`{command}` failed: {errors.Trim()}");
         return watch.Elapsed.TotalMilliseconds;
     }
 
