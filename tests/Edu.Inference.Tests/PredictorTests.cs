@@ -172,6 +172,45 @@ public sealed class PredictorTests
     }
 
     [Fact]
+    public void A_2d_model_segments_a_volume_slice_by_slice_exactly_as_each_slice_alone()
+    {
+        using var dir = new TempDir();
+        string package = SavePackage(dir, "attention-unet", new ModelHyperparameters(2, 2, 3, 4, 2), "zscore(mask=none)", [16, 16]);
+        using var predictor = Predictor.Load(package, new PredictorOptions { Pipeline = Abstractions.Preprocessing.PreprocessingPipeline.Empty });
+        var volume = TestImages.Pattern(27, 22, 4, channels: 2);
+
+        var whole = predictor.Predict(volume).Labels.Voxels;
+
+        int plane = 27 * 22;
+        for (int z = 0; z < 4; z++)
+        {
+            var slice = new float[2 * plane];
+            for (int c = 0; c < 2; c++)
+                Array.Copy(volume.Voxels, (c * 4 + z) * plane, slice, c * plane, plane);
+            var alone = predictor.Predict(new ImageVolume(ImageGeometry.Identity(new VolumeSize(27, 22, 1)), 2, slice, PixelType.Float32)).Labels.Voxels;
+            Assert.Equal(alone, whole.AsSpan(z * plane, plane).ToArray());
+        }
+    }
+
+    [Fact]
+    public void Gaussian_and_uniform_weighting_differ_for_a_net_that_sees_window_borders()
+    {
+        using var net = new ConvNet(2, 1, 1, 3, seed: 17);
+        var hp = new ModelHyperparameters(2, 1, 1, 4, 2);
+        var image = TestImages.Pattern(40, 40, 1);
+        var options = new PredictorOptions { PatchSize = [16], ReturnProbabilities = true };
+        using var gaussian = Predictor.Create(net, TestImages.Manifest("conv", hp), options);
+        using var uniform = Predictor.Create(net, TestImages.Manifest("conv", hp), options with { GaussianWeighting = false });
+
+        var a = gaussian.Predict(image).Probabilities!.Voxels;
+        var b = uniform.Predict(image).Probabilities!.Voxels;
+
+        Assert.NotEqual(a, b);
+        // the image border is never a window's inner edge: the first row and column agree whatever the weights
+        for (int x = 0; x < 8; x++) AssertClose(a[x], b[x]);
+    }
+
+    [Fact]
     public void A_binary_model_thresholds_the_sigmoid_at_the_chosen_probability()
     {
         using var net = new ConvNet(2, 1, 1, 1, seed: 13);
