@@ -17,7 +17,7 @@ public sealed class QuickstartCommandTests : IDisposable
     [Fact]
     public void A_short_quickstart_writes_everything_and_ends_with_one_json_line()
     {
-        // two epochs only (the full quickstart is measured by hand: see the README); the shape of the output is what is tested
+        // two epochs only (the full quickstart is timed by hand, not in tests); the shape of the output is what is tested
         string outDir = Path.Combine(_root, "qs");
         var r = EduProcess.Run(["quickstart", "--out", outDir, "--epochs", "2"]);
         Assert.True(r.ExitCode == 0, r.StdErr);
