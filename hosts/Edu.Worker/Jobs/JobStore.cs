@@ -97,7 +97,7 @@ public sealed class JobStore : IDisposable
         lock (_gate)
         {
             string where = states.Count == 0 ? "" : $"WHERE state IN ({string.Join(",", states.Select(s => (int)s))})";
-            using var cmd = Command($"SELECT {Columns} FROM jobs {where} ORDER BY created DESC, id DESC LIMIT $limit");
+            using var cmd = Command($"SELECT {Columns} FROM jobs {where} ORDER BY created DESC, rowid DESC LIMIT $limit");
             cmd.Parameters.AddWithValue("$limit", limit);
             using var reader = cmd.ExecuteReader();
             var jobs = new List<Job>();
@@ -126,7 +126,7 @@ public sealed class JobStore : IDisposable
         lock (_gate)
         {
             using var tx = _connection.BeginTransaction();
-            using (var cmd = Command("SELECT id FROM jobs WHERE state = $q ORDER BY created, id LIMIT 1", tx))
+            using (var cmd = Command("SELECT id FROM jobs WHERE state = $q ORDER BY created, rowid LIMIT 1", tx))
             {
                 cmd.Parameters.AddWithValue("$q", (int)JobState.Queued);
                 id = cmd.ExecuteScalar() as string;

@@ -84,7 +84,7 @@ public sealed class KillRestartTests
                 events.Add(call.ResponseStream.Current);
                 if (events[^1].Started is { Resumed: true }) break;
             }
-        Assert.True(events[^1].Started.Resumed);
+        Assert.True(events[^1].Started is { Resumed: true }, "no resumed start; events: " + string.Join(" | ", events.Select(e => e.ToString())));
         Assert.Equal(1, (await again.GetJobAsync(new JobRequest { JobId = longJob }, deadline: DateTime.UtcNow.AddMinutes(1))).Resumes);
         Assert.Equal(JobState.Queued, (await again.GetJobAsync(new JobRequest { JobId = queuedJob }, deadline: DateTime.UtcNow.AddMinutes(1))).State);
         await again.CancelJobAsync(new JobRequest { JobId = longJob }, deadline: DateTime.UtcNow.AddMinutes(1));
