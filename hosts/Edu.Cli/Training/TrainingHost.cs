@@ -50,8 +50,11 @@ public static class TrainingHost
 
     private sealed class BarProgress(ProgressTask task) : IProgress<TrainingEvent>
     {
+        private double? _dice;
+
         public void Report(TrainingEvent value)
         {
+            if (value.Kind is TrainingEventKind.EpochEnd) _dice = value.ValidationDice;
             if (value.Kind is TrainingEventKind.Started && value.StepsPerEpoch > 0)
             {
                 task.MaxValue = (double)value.Epochs * value.StepsPerEpoch;
@@ -61,7 +64,8 @@ public static class TrainingHost
             {
                 task.Value = (double)(value.Epoch - 1) * value.StepsPerEpoch + value.Step;
                 string loss = value.Loss is { } l ? $" loss {l:F4}" : "";
-                task.Description = Markup.Escape($"epoch {value.Epoch}/{value.Epochs} step {value.Step}/{value.StepsPerEpoch}{loss}");
+                string dice = _dice is { } d ? $" Dice {d:F3}" : "";
+                task.Description = Markup.Escape($"epoch {value.Epoch}/{value.Epochs} step {value.Step}/{value.StepsPerEpoch}{loss}{dice}");
             }
             if (value.Kind is TrainingEventKind.EpochEnd or TrainingEventKind.EarlyStopped or TrainingEventKind.Completed or TrainingEventKind.Started)
                 AnsiConsole.MarkupLine(Markup.Escape(value.Message));
