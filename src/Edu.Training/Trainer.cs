@@ -65,7 +65,24 @@ public class Trainer
         ArgumentNullException.ThrowIfNull(runDirectory);
         options.Validate();
         string run = Path.GetFullPath(runDirectory);
+        bool existed = Directory.Exists(run);
         options = PrepareRunFolder(options, run);
+        try
+        {
+            return RunIn(options, run, progress, cancellationToken);
+        }
+        catch when (!options.Resume && !RunFolder.HasCheckpoint(run))
+        {
+            // a new run that failed before its first checkpoint: remove only what this call wrote, so the same command can be run again
+            foreach (string f in new[] { RunFolder.Options, RunFolder.Splits })
+                File.Delete(Path.Combine(run, f));
+            if (!existed && !Directory.EnumerateFileSystemEntries(run).Any()) Directory.Delete(run);
+            throw;
+        }
+    }
+
+    private TrainingResult RunIn(TrainingOptions options, string run, IProgress<TrainingEvent>? progress, CancellationToken cancellationToken)
+    {
         TorchRuntime.EnsureLoaded();
         var device = DeviceSpec.Parse(options.Device);
         if (options.Threads > 0) set_num_threads(options.Threads);

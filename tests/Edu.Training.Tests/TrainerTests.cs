@@ -87,6 +87,16 @@ public sealed class TrainerTests
     }
 
     [Fact]
+    public void A_new_run_that_fails_on_bad_data_leaves_no_run_folder_behind()
+    {
+        using var t = new TempFolder();
+        string data = TinyDatasets.NnUNet(t.Sub("data"), 4, 32);
+        File.WriteAllText(Path.Combine(data, "imagesTr", "case_002_0000.png"), "not a png");
+        Assert.ThrowsAny<Abstractions.Errors.EduException>(() => new Trainer().Run(Tiny(data, 1), t.Sub("run")));
+        Assert.False(Directory.Exists(t.Sub("run")));
+    }
+
+    [Fact]
     public void Learning_rate_schedules_start_at_lr_and_end_at_zero()
     {
         var o = new TrainingOptions { Dataset = "x", LearningRate = 0.01 };
