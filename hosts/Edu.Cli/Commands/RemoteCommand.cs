@@ -248,11 +248,18 @@ public static class RemoteCommand
     {
         if (!Directory.Exists(folder)) throw new InvalidInputException(folder, "no such folder to upload");
         using var call = client.UploadDataset(deadline: deadline, cancellationToken: ct);
-        await call.RequestStream.WriteAsync(new UploadDatasetRequest { Header = new DatasetHeader { Name = name } }, ct).ConfigureAwait(false);
-        foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
-            await foreach (var chunk in FileChunks.ReadAsync(file, Path.GetRelativePath(folder, file).Replace('\\', '/'), FileChunks.DefaultChunkBytes, ct).ConfigureAwait(false))
-                await call.RequestStream.WriteAsync(new UploadDatasetRequest { Chunk = chunk }, ct).ConfigureAwait(false);
-        await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        try
+        {
+            await call.RequestStream.WriteAsync(new UploadDatasetRequest { Header = new DatasetHeader { Name = name } }, ct).ConfigureAwait(false);
+            foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+                await foreach (var chunk in FileChunks.ReadAsync(file, Path.GetRelativePath(folder, file).Replace('\\', '/'), FileChunks.DefaultChunkBytes, ct).ConfigureAwait(false))
+                    await call.RequestStream.WriteAsync(new UploadDatasetRequest { Chunk = chunk }, ct).ConfigureAwait(false);
+            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is Grpc.Core.RpcException or InvalidOperationException)
+        {
+            // the worker ended the call early: its status comes with the response
+        }
         return await call.ResponseAsync.ConfigureAwait(false);
     }
 

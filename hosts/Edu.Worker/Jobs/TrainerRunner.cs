@@ -147,11 +147,15 @@ public sealed class TrainerRunner : ITrainingRunner
     /// <summary>Turns trainer events into job events (steps are not persisted: epochs, checkpoints and starts are).</summary>
     private sealed class EventProgress(bool resume, string device, Action<JobEvent> report) : IProgress<TrainingEvent>
     {
+        private bool _started;
+
         public void Report(TrainingEvent e)
         {
             switch (e.Kind)
             {
-                case TrainingEventKind.Started:
+                case TrainingEventKind.Started when !_started:
+                    // the trainer reports Started while preparing and again when the first epoch begins: one job event
+                    _started = true;
                     report(new JobEvent { Started = new JobStarted { Resumed = resume, StartEpoch = e.Epoch, Device = device } });
                     break;
                 case TrainingEventKind.EpochEnd:
