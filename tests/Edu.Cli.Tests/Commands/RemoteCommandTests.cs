@@ -97,6 +97,43 @@ public sealed class RemoteCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Train_uploads_a_dataset_queues_the_job_and_watches_it_to_the_end()
+    {
+        string dataset = Path.Combine(_root, "boxes");
+        foreach (var sub in new[] { "imagesTr", "labelsTr" }) Directory.CreateDirectory(Path.Combine(dataset, sub));
+        var writers = ImageWriterRegistry.CreateDefault();
+        for (int c = 0; c < 4; c++)
+        {
+            var image = new float[32 * 32];
+            var mask = new float[32 * 32];
+            for (int y = 0; y < 32; y++)
+                for (int x = 0; x < 32; x++)
+                {
+                    bool inside = x >= 8 + c && x < 20 + c && y >= 10 && y < 22;
+                    image[y * 32 + x] = inside ? 200 : 30 + (x * 7 + y * 3) % 20;
+                    mask[y * 32 + x] = inside ? 1 : 0;
+                }
+            var geometry = ImageGeometry.Identity(new VolumeSize(32, 32, 1));
+            writers.Write(new ImageVolume(geometry, 1, image, PixelType.UInt8), Path.Combine(dataset, "imagesTr", $"box_{c:D3}_0000.png"));
+            writers.Write(new ImageVolume(geometry, 1, mask, PixelType.UInt8), Path.Combine(dataset, "labelsTr", $"box_{c:D3}.png"));
+        }
+        File.WriteAllText(Path.Combine(dataset, "dataset.json"),
+            """{"channel_names": {"0": "grey"}, "labels": {"background": 0, "box": 1}, "numTraining": 4, "file_ending": ".png"}""");
+
+        var run = EduProcess.Run(["remote", "train", "--server", _address, "--api-key", Key, "--dataset", dataset, "--upload", "boxes",
+            "--model-name", "boxnet", "--model-version", "1", "--model", "unet", "--epochs", "1", "--batch", "2", "--patch", "32", "--base", "4",
+            "--set", "depth=2", "--watch"]);
+
+        Assert.True(run.ExitCode == 0, run.StdErr + run.StdOut);
+        Assert.Contains("uploaded 9 files", run.StdErr, StringComparison.Ordinal);
+        var lines = run.StdOut.Trim().Split('\n');
+        Assert.EndsWith("queued", lines[0], StringComparison.Ordinal);
+        Assert.Contains(lines, l => l.StartsWith("epoch 1/1", StringComparison.Ordinal));
+        Assert.StartsWith("finished: model boxnet 1", lines[^1], StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(_root, "models", "boxnet", "1", "model.json")));
+    }
+
+    [Fact]
     public void Jobs_lists_as_json()
     {
         var run = EduProcess.Run(["remote", "jobs", "--server", _address, "--api-key", Key, "--json"]);
