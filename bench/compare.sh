@@ -8,7 +8,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 py=/usr/bin/python3
 models=${MODELS:-"unet attention-unet unet-mde attention-unet-mde unetpp edu"}
-sizes=${SIZES:-"128 256"}
+sizes=${SIZES-"128 256"}   # SIZES="" with WITH_3D=1 runs only the 3-D set
 threads=${THREADS:-2}; steps=${STEPS:-5}; warmup=${WARMUP:-2}
 mkdir -p "$root/bench/results"
 out="$root/bench/results/$(date +%Y%m%d-%H%M%S).jsonl"

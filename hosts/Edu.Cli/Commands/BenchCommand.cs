@@ -12,6 +12,7 @@ public static class BenchCommand
         command.Subcommands.Add(BenchTrainCommand.Create());
         command.Subcommands.Add(BenchInferCommand.Create());
         command.Subcommands.Add(BenchIoCommand.Create());
+        command.Subcommands.Add(BenchGrpcCommand.Create());
         command.Subcommands.Add(BenchConvergeCommand.Create());
         return command;
     }
