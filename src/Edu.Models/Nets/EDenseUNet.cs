@@ -16,9 +16,9 @@ public sealed class EDenseUNet : Module<Tensor, Tensor>, IDeepSupervised
     private readonly int _spatialDims;
     private readonly int _depth;
     [ComponentName(Name = "encoder")] private readonly ModuleList<ConvBlock> _encoder;
-    [ComponentName(Name = "up")] private readonly ModuleDict<Module<Tensor, Tensor>> _up;
-    [ComponentName(Name = "mde")] private readonly ModuleDict<Mde> _mde;
-    [ComponentName(Name = "nodes")] private readonly ModuleDict<ConvBlock> _nodes;
+    [ComponentName(Name = "up")] private readonly NamedModules<Module<Tensor, Tensor>> _up;
+    [ComponentName(Name = "mde")] private readonly NamedModules<Mde> _mde;
+    [ComponentName(Name = "nodes")] private readonly NamedModules<ConvBlock> _nodes;
     [ComponentName(Name = "head")] private readonly Module<Tensor, Tensor> _head;
     [ComponentName(Name = "aux_heads")] private readonly ModuleList<Module<Tensor, Tensor>> _auxHeads;
 
@@ -31,9 +31,9 @@ public sealed class EDenseUNet : Module<Tensor, Tensor>, IDeepSupervised
         DeepSupervision = deepSupervision;
         var f = Encoder.Widths(baseChannels ?? Encoder.DefaultBaseChannels(spatialDims), depth);
         _encoder = Encoder.Build(spatialDims, inChannels, f);
-        _up = new ModuleDict<Module<Tensor, Tensor>>();
-        _nodes = new ModuleDict<ConvBlock>();
-        _mde = new ModuleDict<Mde>();
+        _up = new NamedModules<Module<Tensor, Tensor>>();
+        _nodes = new NamedModules<ConvBlock>();
+        _mde = new NamedModules<Mde>();
         for (int j = 1; j <= depth; j++)
             for (int i = 0; i <= depth - j; i++)
             {
@@ -69,14 +69,14 @@ public sealed class EDenseUNet : Module<Tensor, Tensor>, IDeepSupervised
         for (int j = 1; j <= _depth; j++)
             for (int i = 0; i <= _depth - j; i++)
             {
-                var u = _up[$"{i}_{j}"].forward(x[i + 1][j - 1]);
+                var u = _up.Get($"{i}_{j}").forward(x[i + 1][j - 1]);
                 var skip = x[i][0];
                 if (j > 1)
                 {
                     for (int k = 1; k < j; k++) skip = skip + x[i][k];
                     skip = skip / j;
                 }
-                x[i][j] = _nodes[$"{i}_{j}"].forward(_mde[$"{i}_{j}"].forward(skip, u));
+                x[i][j] = _nodes.Get($"{i}_{j}").forward(_mde.Get($"{i}_{j}").forward(skip, u));
             }
         var heads = new List<Tensor>();
         if (DeepSupervision)

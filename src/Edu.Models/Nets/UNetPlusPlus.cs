@@ -16,8 +16,8 @@ public sealed class UNetPlusPlus : Module<Tensor, Tensor>, IDeepSupervised
     private readonly int _spatialDims;
     private readonly int _depth;
     [ComponentName(Name = "encoder")] private readonly ModuleList<ConvBlock> _encoder;
-    [ComponentName(Name = "up")] private readonly ModuleDict<Module<Tensor, Tensor>> _up;
-    [ComponentName(Name = "nodes")] private readonly ModuleDict<ConvBlock> _nodes;
+    [ComponentName(Name = "up")] private readonly NamedModules<Module<Tensor, Tensor>> _up;
+    [ComponentName(Name = "nodes")] private readonly NamedModules<ConvBlock> _nodes;
     [ComponentName(Name = "head")] private readonly Module<Tensor, Tensor> _head;
     [ComponentName(Name = "aux_heads")] private readonly ModuleList<Module<Tensor, Tensor>> _auxHeads;
 
@@ -30,8 +30,8 @@ public sealed class UNetPlusPlus : Module<Tensor, Tensor>, IDeepSupervised
         DeepSupervision = deepSupervision;
         var f = Encoder.Widths(baseChannels ?? Encoder.DefaultBaseChannels(spatialDims), depth);
         _encoder = Encoder.Build(spatialDims, inChannels, f);
-        _up = new ModuleDict<Module<Tensor, Tensor>>();
-        _nodes = new ModuleDict<ConvBlock>();
+        _up = new NamedModules<Module<Tensor, Tensor>>();
+        _nodes = new NamedModules<ConvBlock>();
         for (int j = 1; j <= depth; j++)
             for (int i = 0; i <= depth - j; i++)
             {
@@ -66,11 +66,11 @@ public sealed class UNetPlusPlus : Module<Tensor, Tensor>, IDeepSupervised
         for (int j = 1; j <= _depth; j++)
             for (int i = 0; i <= _depth - j; i++)
             {
-                var u = _up[$"{i}_{j}"].forward(x[i + 1][j - 1]);
+                var u = _up.Get($"{i}_{j}").forward(x[i + 1][j - 1]);
                 var parts = new Tensor[j + 1];
                 for (int k = 0; k < j; k++) parts[k] = x[i][k];
                 parts[j] = u;
-                x[i][j] = _nodes[$"{i}_{j}"].forward(cat(parts, 1));
+                x[i][j] = _nodes.Get($"{i}_{j}").forward(cat(parts, 1));
             }
         var heads = new List<Tensor>();
         if (DeepSupervision)
