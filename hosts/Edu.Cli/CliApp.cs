@@ -22,19 +22,19 @@ public static class CliApp
     public static RootCommand BuildRoot()
     {
         var root = new RootCommand("EDU.Framework: medical image segmentation (U-Net family, E-DU) on TorchSharp.");
-        root.Subcommands.Add(DoctorCommand.Create());
-        root.Subcommands.Add(PluginsCommand.Create());
-        root.Subcommands.Add(SynthCommand.Create());
-        root.Subcommands.Add(DatasetCommand.Create());
-        root.Subcommands.Add(ModelsCommand.Create());
-        root.Subcommands.Add(BenchCommand.Create());
-        root.Subcommands.Add(InspectCommand.Create());
-        root.Subcommands.Add(ServeCommand.Create());
-        root.Subcommands.Add(RemoteCommand.Create());
-        root.Subcommands.Add(SegmentCommand.Create());
+        root.Subcommands.Add(QuickstartCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
-        root.Subcommands.Add(QuickstartCommand.Create());
+        root.Subcommands.Add(SegmentCommand.Create());
+        root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(ModelsCommand.Create());
+        root.Subcommands.Add(DatasetCommand.Create());
+        root.Subcommands.Add(SynthCommand.Create());
+        root.Subcommands.Add(PluginsCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(RemoteCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(DoctorCommand.Create());
         return root;
     }
 
