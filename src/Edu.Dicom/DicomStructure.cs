@@ -14,12 +14,14 @@ namespace Edu.Dicom;
 /// <param name="HasPixelData">Whether top-level Pixel Data (7FE0,0010) is present.</param>
 /// <param name="PixelDataEncapsulated">Whether Pixel Data is encapsulated (compressed fragments).</param>
 /// <param name="PixelDataLength">Byte length of native Pixel Data.</param>
-/// <param name="Text">Top-level text attributes the series reader sorts and groups by, keyed by tag
-/// (SeriesInstanceUID, Modality, SeriesDescription, Image Position/Orientation (Patient)), trimmed.</param>
+/// <param name="Text">Top-level text attributes the series reader and header-only identification need, keyed
+/// by tag (SeriesInstanceUID, Modality, SeriesDescription, Image Position/Orientation (Patient), Pixel Spacing), trimmed.</param>
+/// <param name="UnsignedShorts">Top-level image pixel attributes of VR US, keyed by tag (Rows, Columns, Bits
+/// Allocated/Stored, High Bit, Pixel Representation, Samples per Pixel, Planar Configuration).</param>
 public sealed record DicomImageAttributes(
     string TransferSyntaxUid, int? Rows, int? Columns, int? NumberOfFrames,
     bool HasPixelData, bool PixelDataEncapsulated, long PixelDataLength,
-    IReadOnlyDictionary<uint, string> Text);
+    IReadOnlyDictionary<uint, string> Text, IReadOnlyDictionary<uint, int> UnsignedShorts);
 
 /// <summary>
 /// Walks a DICOM file's data elements in C# before GDCM sees it, and refuses what is structurally
@@ -299,7 +301,7 @@ public static class DicomStructure
 
         public DicomImageAttributes Attributes(string syntax) =>
             new(syntax, Values.TryGetValue(0x00280010, out var r) ? r : null, Values.TryGetValue(0x00280011, out var c) ? c : null,
-                _frames, _hasPixelData, _encapsulated, _pixelLength, _text);
+                _frames, _hasPixelData, _encapsulated, _pixelLength, _text, Values);
 
         public Element ReadElement(ref Reader r, int depth)
         {
@@ -424,7 +426,7 @@ public static class DicomStructure
                 case 0x3004000C:
                     HasFrameOffsets = true;
                     break;
-                case 0x0020000E or 0x00080060 or 0x0008103E or 0x00200032 or 0x00200037:
+                case 0x0020000E or 0x00080060 or 0x0008103E or 0x00200032 or 0x00200037 or 0x00280030:
                     _text[e.Tag] = Encoding.ASCII.GetString(r.Data, (int)e.ValueOffset, (int)e.Length).Trim('\0', ' ');
                     break;
             }

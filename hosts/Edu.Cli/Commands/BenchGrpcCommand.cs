@@ -103,7 +103,7 @@ public static class BenchGrpcCommand
                     await SegmentAsync(client, image, ct).ConfigureAwait(false);
                     grpc.Add(watch.Elapsed.TotalMilliseconds);
                 }
-                double grpcMs = Median(grpc);
+                double grpcMs = BenchStatistics.Median(grpc);
                 var (completed, busy, elapsed) = await ThroughputAsync(client, image, clients, seconds, ct).ConfigureAwait(false);
                 return new Result(architecture, size, requests, Math.Round(inProcess, 1), Math.Round(grpcMs, 1),
                     Math.Round(100 * (grpcMs - inProcess) / inProcess, 1), clients, Math.Round(elapsed, 1), completed, busy,
@@ -152,7 +152,7 @@ public static class BenchGrpcCommand
             PredictionWriter.WriteLabels(prediction.Labels, Path.Combine(outDir, $"labels{i}.nii.gz"), ct);
             if (i > 0) times.Add(watch.Elapsed.TotalMilliseconds); // the first is warm-up
         }
-        return Median(times);
+        return BenchStatistics.Median(times);
     }
 
     private static async Task SegmentAsync(SegmentationService.SegmentationServiceClient client, string image, CancellationToken ct)
@@ -215,11 +215,5 @@ public static class BenchGrpcCommand
                 voxels[y * n + x] = (inside ? 170 : 60) + random.Next(40);
             }
         return new ImageVolume(ImageGeometry.Identity(new VolumeSize(n, n, 1)), 1, voxels, PixelType.UInt8);
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 }

@@ -89,7 +89,7 @@ public static class BenchIoCommand
                 ours.Add(watch.Elapsed.TotalMilliseconds);
                 GC.KeepAlive(volume);
             }
-            double oursMs = Median(ours), gzipMs = Median(gzip);
+            double oursMs = BenchStatistics.Median(ours), gzipMs = BenchStatistics.Median(gzip);
 
             string series = Path.Combine(dir, "series");
             DicomSeriesWriter.Write(reader.Read(path, cancellationToken), series, "CT", cancellationToken);
@@ -101,9 +101,9 @@ public static class BenchIoCommand
                 GC.KeepAlive(DicomSeriesReader.Read(series, null, cancellationToken));
                 dicom.Add(watch.Elapsed.TotalMilliseconds);
             }
-            double dicomMs = Median(dicom);
-            double? scanner = Tool("gdcmscanner") ? Median([.. Enumerable.Range(0, repeat).Select(_ => Shell("gdcmscanner -d \"$0\" -t 0020,0032 > /dev/null", series))]) : null;
-            double? raw = Tool("gdcmraw") ? Median([.. Enumerable.Range(0, repeat).Select(_ => Shell("for f in \"$0\"/*.dcm; do gdcmraw -i \"$f\" -o /dev/null || exit 1; done", series))]) : null;
+            double dicomMs = BenchStatistics.Median(dicom);
+            double? scanner = Tool("gdcmscanner") ? BenchStatistics.Median([.. Enumerable.Range(0, repeat).Select(_ => Shell("gdcmscanner -d \"$0\" -t 0020,0032 > /dev/null", series))]) : null;
+            double? raw = Tool("gdcmraw") ? BenchStatistics.Median([.. Enumerable.Range(0, repeat).Select(_ => Shell("for f in \"$0\"/*.dcm; do gdcmraw -i \"$f\" -o /dev/null || exit 1; done", series))]) : null;
             return new Result([n, n, slices], new FileInfo(path).Length / 1e6, repeat, Math.Round(oursMs, 1), Math.Round(gzipMs, 1), Math.Round(oursMs / gzipMs, 3),
                 slices, Math.Round(dicomMs, 1), Math.Round(slices / (dicomMs / 1000), 1), scanner is null ? null : Math.Round(scanner.Value, 1), raw is null ? null : Math.Round(raw.Value, 1));
         }
@@ -146,11 +146,5 @@ public static class BenchIoCommand
         process.WaitForExit();
         if (process.ExitCode != 0) throw new InvalidOperationException($"`{command}` failed: {errors.Trim()}");
         return watch.Elapsed.TotalMilliseconds;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 }
