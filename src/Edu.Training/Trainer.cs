@@ -124,8 +124,7 @@ public class Trainer
         int steps = options.StepsPerEpoch ?? Math.Max(1, (trainCases.Count + options.BatchSize - 1) / options.BatchSize);
 
         var hp = new ModelHyperparameters(dims, trainCases[0].Channels, dataset.Classes, options.BaseChannels, options.Depth, options.DeepSupervision);
-        manual_seed(options.Seed);
-        using var model = _catalogue.Create(options.Model, hp);
+        using var model = _catalogue.Create(options.Model, hp, options.Seed);
         model.to(device);
         var parameters = model.parameters().ToList();
         OptimizerHelper optimizer = options.Optimizer == "adamw"

@@ -37,8 +37,7 @@ public static class InferBenchmark
     {
         ArgumentNullException.ThrowIfNull(catalogue);
         torch.set_num_threads(threads);
-        torch.manual_seed(0);
-        using var net = catalogue.Create(model, new ModelHyperparameters(dims, 1, 1, baseChannels));
+        using var net = catalogue.Create(model, new ModelHyperparameters(dims, 1, 1, baseChannels), seed: 0);
         net.to(device);
         // a few training steps so BatchNorm statistics and weights are not at their initial values
         {

@@ -19,8 +19,7 @@ public static class TrainStepBenchmark
     {
         ArgumentNullException.ThrowIfNull(catalogue);
         torch.set_num_threads(threads);
-        torch.manual_seed(0);
-        using var net = catalogue.Create(model, new ModelHyperparameters(dims, inChannels, 1, baseChannels));
+        using var net = catalogue.Create(model, new ModelHyperparameters(dims, inChannels, 1, baseChannels), seed: 0);
         net.to(device);
         net.train();
         long parameters = Layers.CountParameters(net);

@@ -15,6 +15,10 @@ public sealed class ModelCatalogue
     private readonly List<string> _order = [];
     private readonly Lock _lock = new();
 
+    // Layer initialisation draws from LibTorch's one process-wide generator. Building every net under one lock keeps a
+    // seeded build reproducible while other threads (a worker's jobs, parallel tests) build nets of their own.
+    private static readonly Lock InitLock = new();
+
     /// <summary>The built-in names, in catalogue order.</summary>
     public static IReadOnlyList<string> BuiltInNames { get; } = ["unet", "attention-unet", "unet-mde", "attention-unet-mde", "unetpp", "edu"];
 
@@ -70,8 +74,11 @@ public sealed class ModelCatalogue
     public ModelDefinition Get(string name) =>
         Find(name) ?? throw new InvalidInputException(name, $"no model named '{name}'; known: {string.Join(", ", Definitions.Select(d => d.Name))}");
 
-    /// <summary>Builds the named net (on the CPU, float32, in training mode).</summary>
-    public Module<Tensor, Tensor> Create(string name, ModelHyperparameters hyperparameters)
+    /// <summary>
+    /// Builds the named net (on the CPU, float32, in training mode). With a <paramref name="seed"/>, the initial weights
+    /// depend on the seed alone, even while other threads build nets.
+    /// </summary>
+    public Module<Tensor, Tensor> Create(string name, ModelHyperparameters hyperparameters, long? seed = null)
     {
         ArgumentNullException.ThrowIfNull(hyperparameters);
         var definition = Get(name);
@@ -79,6 +86,10 @@ public sealed class ModelCatalogue
             throw new InvalidInputException("spatial dims", $"{hyperparameters.SpatialDims} is not supported: use 2 or 3");
         if (hyperparameters.InChannels < 1 || hyperparameters.Classes < 1 || hyperparameters.Depth < 1 || hyperparameters.BaseChannels is < 1)
             throw new InvalidInputException(name, "in-channels, classes, base channels and depth must all be at least 1");
-        return definition.Factory(hyperparameters);
+        lock (InitLock)
+        {
+            if (seed is long s) manual_seed(s);
+            return definition.Factory(hyperparameters);
+        }
     }
 }

@@ -55,6 +55,35 @@ public sealed class NetBehaviourTests
     }
 
     [Fact]
+    public async Task A_seeded_build_is_not_disturbed_by_nets_built_on_other_threads()
+    {
+        var hp = new ModelHyperparameters(2, 1, 1, 4);
+        float[] Weights()
+        {
+            using var model = Catalogue.Create("edu", hp, seed: 9);
+            return model.parameters().SelectMany(p => p.detach().flatten().data<float>().ToArray()).ToArray();
+        }
+        float[] alone = Weights();
+
+        using var stop = new CancellationTokenSource();
+        var noise = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+                Catalogue.Create("unet", hp).Dispose();
+        });
+        try
+        {
+            for (int i = 0; i < 5; i++)
+                Assert.Equal(alone, Weights());
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await noise;
+        }
+    }
+
+    [Fact]
     public void Deep_supervision_forward_all_returns_one_output_per_head_and_forward_their_mean()
     {
         using var scope = NewDisposeScope();
@@ -73,13 +102,13 @@ public sealed class NetBehaviourTests
     internal static (float[] Weights, float[] Losses) InitAndTrain(string name, int seed)
     {
         using var scope = NewDisposeScope();
-        torch.manual_seed(seed);
-        using var model = Catalogue.Create(name, new ModelHyperparameters(2, 1, 1, 4));
+        using var model = Catalogue.Create(name, new ModelHyperparameters(2, 1, 1, 4), seed);
         var weights = model.parameters().SelectMany(p => p.detach().flatten().data<float>().ToArray()).ToArray();
         var optimizer = optim.Adam(model.parameters(), lr: 1e-3);
-        torch.manual_seed(1000);
-        var x = randn(2, 1, 32, 32);
-        var y = (randn(2, 1, 32, 32) > 0).to_type(ScalarType.Float32);
+        // inputs from a generator of their own: other tests in this assembly draw from the global one in parallel
+        using var inputs = new Generator(1000);
+        var x = randn([2, 1, 32, 32], generator: inputs);
+        var y = (randn([2, 1, 32, 32], generator: inputs) > 0).to_type(ScalarType.Float32);
         var losses = new List<Tensor>();
         for (int step = 0; step < 3; step++)
         {
