@@ -36,12 +36,14 @@ public static class BenchConvergeCommand
         var seed = new Option<int>("--seed") { Description = "Seed (the same for every model).", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "LibTorch threads.", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var patch = new Option<int?>("--patch") { Description = "Patch edge in voxels (default as in edu train)." };
+        var slices = new Option<bool>("--slices") { Description = "Train 2-D nets on the slices of 3-D volumes." };
         var preprocessing = new Option<string?>("--preprocessing") { Description = "Pipeline text (default as in edu train)." };
         var output = new Option<string?>("--out") { Description = "New or empty folder for the runs, converge.json and converge.png (default runs/converge-<timestamp>)." };
         var json = new Option<bool>("--json") { Description = "Print the results as one JSON array (the last stdout line)." };
         var command = new Command("converge", "Epochs and seconds to a validation-Dice target, ATS, PMU and final Dice per model; same data, same seed.")
         {
-            models, dataset, target, epochs, steps, batch, baseChannels, depth, lr, seed, threads, device, preprocessing, output, json,
+            models, dataset, target, epochs, steps, batch, baseChannels, depth, lr, seed, threads, device, patch, slices, preprocessing, output, json,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -61,6 +63,8 @@ public static class BenchConvergeCommand
                 Seed = parse.GetValue(seed),
                 Threads = parse.GetValue(threads),
                 Device = parse.GetValue(device)!,
+                PatchSize = parse.GetValue(patch),
+                TrainOnSlices = parse.GetValue(slices),
                 Preprocessing = parse.GetValue(preprocessing),
             };
             options.Validate();
@@ -117,7 +121,7 @@ public static class BenchConvergeCommand
         for (int i = 0; i < tokens.Count; i++)
         {
             if (tokens[i] is "--models" or "--out") { i++; continue; }
-            if (tokens[i] is "--json" or "bench" or "converge") continue;
+            if (tokens[i] is "--json" or "bench" or "converge") continue; // flags such as --slices pass through
             info.ArgumentList.Add(tokens[i]);
         }
         foreach (string a in (string[])["--models", model, "--out", outDir]) info.ArgumentList.Add(a);
