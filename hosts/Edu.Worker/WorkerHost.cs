@@ -1,5 +1,6 @@
 using System.Net;
 using Edu.Models.Catalogue;
+using Edu.Models.Runtime;
 using Edu.Plugins;
 using Edu.Worker.Configuration;
 using Edu.Worker.Datasets;
@@ -35,6 +36,7 @@ public static class WorkerHost
     /// </summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
+        var tuning = ServingTuning.Apply(); // before anything loads LibTorch
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             Args = args,
@@ -60,6 +62,7 @@ public static class WorkerHost
         services.AddSingleton(_ => PluginCatalog.LoadDefault());
         services.AddSingleton<ModelStore>();
         services.AddSingleton<SegmentationGate>();
+        services.AddSingleton(sp => new InferenceThreads(sp.GetRequiredService<IOptions<WorkerOptions>>().Value.SegmentationConcurrency));
         services.AddSingleton<SegmentationEngine>();
         services.AddSingleton<DatasetStore>();
         services.AddSingleton<JobStore>();
@@ -85,6 +88,8 @@ public static class WorkerHost
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(WorkerHost));
+        foreach (string line in tuning) log.LogInformation("Serving tuning: {Setting}", line);
         var options = app.Services.GetRequiredService<IOptions<WorkerOptions>>().Value;
         var problems = options.Validate();
         if (problems.Count > 0)

@@ -11,10 +11,13 @@ using Edu.Inference;
 using Edu.Inference.Output;
 using Edu.Models.Catalogue;
 using Edu.Models.Checkpoints;
+using Edu.Models.Runtime;
 using Edu.V1;
 using Edu.Worker;
+using Edu.Worker.Metrics;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Edu.Cli.Commands;
 
@@ -34,6 +37,8 @@ public static class BenchGrpcCommand
         [property: JsonPropertyName("in_process_ms")] double InProcessMs,
         [property: JsonPropertyName("grpc_ms")] double GrpcMs,
         [property: JsonPropertyName("overhead_percent")] double OverheadPercent,
+        [property: JsonPropertyName("server_ms")] double ServerMs,
+        [property: JsonPropertyName("server_stages_ms")] IReadOnlyDictionary<string, double> ServerStagesMs,
         [property: JsonPropertyName("clients")] int Clients,
         [property: JsonPropertyName("seconds")] double Seconds,
         [property: JsonPropertyName("completed")] int Completed,
@@ -68,6 +73,8 @@ public static class BenchGrpcCommand
             Console.Out.WriteLine(string.Create(culture, $"{result.Model}, {n}×{n} grey PNG → labels.nii.gz, median of {r}"));
             Console.Out.WriteLine(string.Create(culture, $"  in-process (read, predict, write)  {result.InProcessMs,8:0.0} ms"));
             Console.Out.WriteLine(string.Create(culture, $"  gRPC Segment over loopback         {result.GrpcMs,8:0.0} ms  ({result.OverheadPercent:+0.0;-0.0} %)"));
+            string stages = string.Join(", ", result.ServerStagesMs.Select(kv => string.Create(culture, $"{kv.Key} {kv.Value:0.0}")));
+            Console.Out.WriteLine(string.Create(culture, $"    of which in the worker           {result.ServerMs,8:0.0} ms  (mean ms per stage: {stages})"));
             Console.Out.WriteLine(string.Create(culture, $"  {c} clients for {result.Seconds:0} s: {result.Completed} done, {result.BusyReplies} busy replies, {result.RequestsPerSecond:0.00} requests/s"));
             if (parse.GetValue(json))
                 Console.Out.WriteLine(JsonSerializer.Serialize(result, CliJson.Options));
@@ -78,6 +85,8 @@ public static class BenchGrpcCommand
 
     private static async Task<Result> RunAsync(string architecture, int size, int baseChannels, int requests, int clients, double seconds, CancellationToken ct)
     {
+        // the worker applies these at start; applied here before anything loads LibTorch, both paths run under them
+        ServingTuning.Apply();
         string dir = Directory.CreateTempSubdirectory("edu-bench-grpc-").FullName;
         try
         {
@@ -86,27 +95,37 @@ public static class BenchGrpcCommand
             string image = Path.Combine(dir, "image.png");
             ImageWriterRegistry.CreateDefault().Write(SyntheticImage(size), image, ct);
 
-            double inProcess = InProcess(package, image, Path.Combine(dir, "out"), requests, ct);
-
             var app = WorkerHost.Build(["--urls", "http://127.0.0.1:0", $"--Worker:ModelsPath={models}",
                 $"--Worker:DataPath={Path.Combine(dir, "data")}", "--Worker:Metrics=false", "--Logging:LogLevel:Default=Warning"]);
             await WorkerHost.StartAsync(app, ct).ConfigureAwait(false);
             try
             {
+                using var predictor = Predictor.Load(package);
+                var readers = ImageReaderRegistry.CreateDefault();
+                string outDir = Directory.CreateDirectory(Path.Combine(dir, "out")).FullName;
                 using var channel = GrpcChannel.ForAddress(WorkerHost.Addresses(app)[0]);
                 var client = new SegmentationService.SegmentationServiceClient(channel);
+                InProcess(predictor, readers, image, outDir, ct); // warm-up
                 await SegmentAsync(client, image, ct).ConfigureAwait(false); // warm-up: loads the model
+                var metrics = app.Services.GetRequiredService<WorkerMetrics>();
+                var before = metrics.SegmentStageTotals();
+                // alternate the two paths, so that drift in the machine's speed falls on both alike
+                var local = new List<double>();
                 var grpc = new List<double>();
+                var server = new List<double>();
                 for (int i = 0; i < requests; i++)
                 {
+                    local.Add(InProcess(predictor, readers, image, outDir, ct));
                     var watch = Stopwatch.StartNew();
-                    await SegmentAsync(client, image, ct).ConfigureAwait(false);
+                    server.Add(1000 * await SegmentAsync(client, image, ct).ConfigureAwait(false));
                     grpc.Add(watch.Elapsed.TotalMilliseconds);
                 }
-                double grpcMs = BenchStatistics.Median(grpc);
+                double inProcess = BenchStatistics.Median(local), grpcMs = BenchStatistics.Median(grpc);
+                var stages = metrics.SegmentStageTotals().ToDictionary(kv => kv.Key,
+                    kv => Math.Round(1000 * (kv.Value.Seconds - before.GetValueOrDefault(kv.Key).Seconds) / requests, 1));
                 var (completed, busy, elapsed) = await ThroughputAsync(client, image, clients, seconds, ct).ConfigureAwait(false);
                 return new Result(architecture, size, requests, Math.Round(inProcess, 1), Math.Round(grpcMs, 1),
-                    Math.Round(100 * (grpcMs - inProcess) / inProcess, 1), clients, Math.Round(elapsed, 1), completed, busy,
+                    Math.Round(100 * (grpcMs - inProcess) / inProcess, 1), Math.Round(BenchStatistics.Median(server), 1), stages, clients, Math.Round(elapsed, 1), completed, busy,
                     Math.Round(completed / elapsed, 2));
             }
             finally
@@ -138,24 +157,17 @@ public static class BenchGrpcCommand
         return dir;
     }
 
-    // The same work the worker does for one request, without the transport.
-    private static double InProcess(string package, string image, string outDir, int requests, CancellationToken ct)
+    // The same work the worker does for one request, without the transport: read the PNG, predict, write the labels (ms).
+    private static double InProcess(Predictor predictor, ImageReaderRegistry readers, string image, string outDir, CancellationToken ct)
     {
-        using var predictor = Predictor.Load(package);
-        var readers = ImageReaderRegistry.CreateDefault();
-        Directory.CreateDirectory(outDir);
-        var times = new List<double>();
-        for (int i = 0; i <= requests; i++)
-        {
-            var watch = Stopwatch.StartNew();
-            var prediction = predictor.Predict(readers.Read(image, ct), ct);
-            PredictionWriter.WriteLabels(prediction.Labels, Path.Combine(outDir, $"labels{i}.nii.gz"), ct);
-            if (i > 0) times.Add(watch.Elapsed.TotalMilliseconds); // the first is warm-up
-        }
-        return BenchStatistics.Median(times);
+        var watch = Stopwatch.StartNew();
+        var prediction = predictor.Predict(readers.Read(image, ct), ct);
+        PredictionWriter.WriteLabels(prediction.Labels, Path.Combine(outDir, $"labels-{Guid.NewGuid():N}.nii.gz"), ct);
+        return watch.Elapsed.TotalMilliseconds;
     }
 
-    private static async Task SegmentAsync(SegmentationService.SegmentationServiceClient client, string image, CancellationToken ct)
+    // Returns the worker's own elapsed seconds from the final status.
+    private static async Task<double> SegmentAsync(SegmentationService.SegmentationServiceClient client, string image, CancellationToken ct)
     {
         using var call = client.Segment(deadline: DateTime.UtcNow.AddMinutes(10), cancellationToken: ct);
         await call.RequestStream.WriteAsync(new SegmentRequest
@@ -175,6 +187,7 @@ public static class BenchGrpcCommand
         }
         if (status is not { Ok: true } || bytes == 0)
             throw new InvalidOperationException($"the worker did not return labels: {status?.Message ?? "no status"}");
+        return status.ElapsedSeconds;
     }
 
     private static async Task<(int Completed, int Busy, double Seconds)> ThroughputAsync(

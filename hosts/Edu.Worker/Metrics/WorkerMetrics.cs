@@ -13,6 +13,7 @@ public sealed class WorkerMetrics
     private readonly CollectorRegistry _registry;
     private readonly Counter _requests;
     private readonly Histogram _latency;
+    private readonly Histogram _segmentStages;
 
     /// <summary>Creates the metrics in <paramref name="registry"/> (a fresh registry per host keeps tests apart).</summary>
     public WorkerMetrics(CollectorRegistry registry)
@@ -22,6 +23,9 @@ public sealed class WorkerMetrics
         _requests = factory.CreateCounter("edu_grpc_requests_total", "gRPC calls handled, by method and status code.", "method", "code");
         _latency = factory.CreateHistogram("edu_grpc_request_duration_seconds", "gRPC call duration, by method.",
             new HistogramConfiguration { LabelNames = ["method"], Buckets = Histogram.ExponentialBuckets(0.005, 2, 16) });
+        _segmentStages = factory.CreateHistogram("edu_segment_stage_seconds",
+            "Time spent in each stage of a Segment call: admission, upload, read, inference, write, send.",
+            new HistogramConfiguration { LabelNames = ["stage"], Buckets = Histogram.ExponentialBuckets(0.001, 2, 18) });
         SegmentationsActive = factory.CreateGauge("edu_segmentations_active", "Segmentations running now.");
         SegmentationsWaiting = factory.CreateGauge("edu_segmentation_queue_depth", "Segmentations waiting for a slot.");
         SegmentationsRejected = factory.CreateCounter("edu_segmentations_rejected_total", "Segmentations refused because the queue was full.");
@@ -54,6 +58,26 @@ public sealed class WorkerMetrics
 
     /// <summary>Uploaded bytes.</summary>
     public Counter UploadBytes { get; }
+
+    /// <summary>Records a Segment stage that began at <paramref name="startTimestamp"/>; returns now, the next stage's start.</summary>
+    public long SegmentStage(string stage, long startTimestamp)
+    {
+        long now = Stopwatch.GetTimestamp();
+        _segmentStages.WithLabels(stage).Observe(Stopwatch.GetElapsedTime(startTimestamp, now).TotalSeconds);
+        return now;
+    }
+
+    /// <summary>Total seconds and count recorded for each Segment stage so far.</summary>
+    public IReadOnlyDictionary<string, (double Seconds, long Count)> SegmentStageTotals()
+    {
+        var totals = new Dictionary<string, (double, long)>(StringComparer.Ordinal);
+        foreach (string[] labels in _segmentStages.GetAllLabelValues())
+        {
+            var child = _segmentStages.WithLabels(labels);
+            totals[labels[0]] = (child.Sum, child.Count);
+        }
+        return totals;
+    }
 
     /// <summary>Counts one finished call.</summary>
     public void Request(string method, StatusCode code, long startTimestamp)

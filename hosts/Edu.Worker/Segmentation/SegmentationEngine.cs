@@ -33,6 +33,7 @@ public sealed class SegmentationEngine
     private readonly WorkerOptions _options;
     private readonly ModelStore _models;
     private readonly SegmentationGate _gate;
+    private readonly InferenceThreads _inference;
     private readonly PluginCatalog _plugins;
     private readonly WorkerMetrics _metrics;
     private readonly ILogger<SegmentationEngine> _logger;
@@ -40,9 +41,10 @@ public sealed class SegmentationEngine
     private readonly ImageWriterRegistry _writers = ImageWriterRegistry.CreateDefault();
 
     /// <summary>Creates the engine.</summary>
-    public SegmentationEngine(IOptions<WorkerOptions> options, ModelStore models, SegmentationGate gate, PluginCatalog plugins,
-        WorkerMetrics metrics, ILogger<SegmentationEngine> logger)
+    public SegmentationEngine(IOptions<WorkerOptions> options, ModelStore models, SegmentationGate gate, InferenceThreads inference,
+        PluginCatalog plugins, WorkerMetrics metrics, ILogger<SegmentationEngine> logger)
     {
+        _inference = inference;
         _options = options.Value;
         _models = models;
         _gate = gate;
@@ -68,14 +70,16 @@ public sealed class SegmentationEngine
         if (!string.IsNullOrEmpty(header.Modality) && entry.Manifest.Modality is { Length: > 0 } m && m != header.Modality)
             throw new InvalidInputException("modality", $"'{header.Modality}' does not match model '{entry.Name}' (trained on '{m}')");
 
+        long stage = Stopwatch.GetTimestamp();
         using var slot = await _gate.EnterAsync(cancellationToken).ConfigureAwait(false);
+        stage = _metrics.SegmentStage("admission", stage);
 
         // one writer for the response stream: progress comes from the inference thread
         var channel = Channel.CreateBounded<SegmentResponse>(new BoundedChannelOptions(64) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         var pump = PumpAsync(channel.Reader, responses, cancellationToken);
         try
         {
-            await SegmentAsync(header, outputs, entry, requests, channel.Writer, clock, cancellationToken).ConfigureAwait(false);
+            stage = await SegmentAsync(header, outputs, entry, requests, channel.Writer, clock, stage, cancellationToken).ConfigureAwait(false);
             channel.Writer.Complete();
         }
         catch (Exception e)
@@ -85,6 +89,7 @@ public sealed class SegmentationEngine
             throw;
         }
         await pump.ConfigureAwait(false);
+        _metrics.SegmentStage("send", stage);
     }
 
     private static async Task PumpAsync(ChannelReader<SegmentResponse> reader, IServerStreamWriter<SegmentResponse> responses, CancellationToken cancellationToken)
@@ -105,8 +110,9 @@ public sealed class SegmentationEngine
         return outputs;
     }
 
-    private async Task SegmentAsync(SegmentHeader header, List<OutputKind> outputs, ModelEntry entry, IAsyncStreamReader<SegmentRequest> requests,
-        ChannelWriter<SegmentResponse> responses, Stopwatch clock, CancellationToken cancellationToken)
+    // Returns the timestamp at which the last stage (sending the results) began.
+    private async Task<long> SegmentAsync(SegmentHeader header, List<OutputKind> outputs, ModelEntry entry, IAsyncStreamReader<SegmentRequest> requests,
+        ChannelWriter<SegmentResponse> responses, Stopwatch clock, long stage, CancellationToken cancellationToken)
     {
         string tempRoot = Path.Combine(Path.GetFullPath(_options.DataPath), "tmp");
         using var spool = new UploadSpool(Path.Combine(tempRoot, Guid.NewGuid().ToString("N")), _options.MaxUploadBytes, _options.MaxUploadFiles,
@@ -122,6 +128,7 @@ public sealed class SegmentationEngine
         }
         await spool.CompleteAsync().ConfigureAwait(false);
         await Progress(responses, "upload", 1, cancellationToken).ConfigureAwait(false);
+        stage = _metrics.SegmentStage("upload", stage);
 
         await Progress(responses, "read", 0, cancellationToken).ConfigureAwait(false);
         var image = await Task.Run(() => ReadInput(spool, header.SeriesInstanceUid, cancellationToken), cancellationToken).ConfigureAwait(false);
@@ -130,6 +137,7 @@ public sealed class SegmentationEngine
         _logger.LogInformation("Segment: {Files} file(s), {Bytes} bytes, size {Size}, series {Series}, model {Model} {Version}",
             spool.Files.Count, spool.Bytes, image.Size, LogRedaction.Hash(image.Metadata.GetValueOrDefault("SeriesInstanceUID")), entry.Name, entry.Version);
         await Progress(responses, "read", 1, cancellationToken).ConfigureAwait(false);
+        stage = _metrics.SegmentStage("read", stage);
 
         Prediction prediction;
         using (var lease = await _models.AcquireAsync(entry, cancellationToken).ConfigureAwait(false))
@@ -144,9 +152,10 @@ public sealed class SegmentationEngine
             using var predictor = Predictor.Create(lease.Model.Network, entry.Manifest, options, _plugins.PreprocessingSteps);
             var progress = new SyncProgress<PredictionProgress>(p =>
                 responses.TryWrite(new SegmentResponse { Progress = new Edu.V1.Progress { Stage = "inference", Fraction = p.Fraction } }));
-            prediction = await Task.Run(() => predictor.Predict(image, cancellationToken, progress), cancellationToken).ConfigureAwait(false);
+            prediction = await _inference.RunAsync(() => predictor.Predict(image, cancellationToken, progress), cancellationToken).ConfigureAwait(false);
         }
         await Progress(responses, "inference", 1, cancellationToken).ConfigureAwait(false);
+        stage = _metrics.SegmentStage("inference", stage);
 
         var files = new List<string>();
         foreach (var output in outputs)
@@ -166,6 +175,8 @@ public sealed class SegmentationEngine
             files.Add(name);
         }
 
+        stage = _metrics.SegmentStage("write", stage);
+
         var result = new SegmentResult
         {
             Model = entry.Name,
@@ -183,6 +194,7 @@ public sealed class SegmentationEngine
         {
             Status = new SegmentStatus { Ok = true, Message = $"segmented with {entry.Name} {entry.Version}", ElapsedSeconds = clock.Elapsed.TotalSeconds },
         }, cancellationToken).ConfigureAwait(false);
+        return stage;
     }
 
     private ImageVolume ReadInput(UploadSpool spool, string seriesUid, CancellationToken cancellationToken)

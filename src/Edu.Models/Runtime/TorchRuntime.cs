@@ -24,6 +24,9 @@ public static class TorchRuntime
         typeof(torch).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
         ?? typeof(torch).Assembly.GetName().Version?.ToString() ?? "unknown";
 
+    /// <summary>Whether this process has already loaded LibTorch through <see cref="Describe"/>.</summary>
+    public static bool IsLoaded => Info.IsValueCreated;
+
     /// <summary>Loads the native library (first call only) and describes the runtime.</summary>
     public static TorchRuntimeInfo Describe() => Info.Value;
 

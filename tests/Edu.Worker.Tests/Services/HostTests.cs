@@ -1,3 +1,4 @@
+using Edu.Abstractions.Imaging;
 using Edu.V1;
 using Grpc.Core;
 using Grpc.Health.V1;
@@ -47,6 +48,26 @@ public sealed class HostTests
         Assert.Contains("edu_segmentation_queue_depth", text);
         Assert.Contains("edu_jobs{state=\"queued\"}", text);
         Assert.Contains("edu_device_memory_bytes{device=\"cpu\"}", text);
+    }
+
+    [Fact]
+    public async Task A_segmentation_shows_up_in_the_stage_timings_of_the_metrics()
+    {
+        using var temp = new TempDir();
+        int port = FreePort();
+        TestData.Package(temp.Sub("models"), "skin", "1", dims: 2, inChannels: 3);
+        var (image, _) = TestData.Box(new VolumeSize(32, 32, 1), 3, seed: 2, spacing: [1, 1, 1]);
+        string png = TestData.Write(image, temp.Sub("lesion.png"));
+        await using var worker = await TestWorker.StartAsync(temp.Sub("models"), temp.Sub("data"),
+            new Dictionary<string, string?> { ["Worker:MetricsUrl"] = $"http://127.0.0.1:{port}/metrics" });
+        var header = new SegmentHeader { Model = "skin", Outputs = { OutputKind.Nifti } };
+        var outcome = await Segment.RunAsync(worker.Client<SegmentationService.SegmentationServiceClient>(), header, [png]);
+        Assert.True(outcome.Status!.Ok);
+
+        using var http = new HttpClient();
+        string text = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics");
+        foreach (string stage in new[] { "admission", "upload", "read", "inference", "write", "send" })
+            Assert.Contains($"edu_segment_stage_seconds_count{{stage=\"{stage}\"}} 1", text);
     }
 
     [Fact]
