@@ -83,7 +83,8 @@ public static class WorkerHost
             o.EnableDetailedErrors = false;
         });
         services.AddGrpcReflection();
-        services.AddGrpcHealthChecks().AddCheck("worker", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
+        services.AddGrpcHealthChecks().AddCheck<WorkerHealthCheck>("worker");
+        services.AddHostedService<ShutdownDrain>();
 
         configure?.Invoke(builder);
 

@@ -19,6 +19,12 @@ public sealed class WorkerOptions
     /// <summary>Device for inference and training: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
     public string Device { get; set; } = "cpu";
 
+    /// <summary>
+    /// Seconds the worker keeps serving after shutdown begins while its health already says NOT_SERVING (0: none);
+    /// give a load balancer's health-check interval here.
+    /// </summary>
+    public int DrainSeconds { get; set; }
+
     /// <summary>Segmentations that run at the same time.</summary>
     public int SegmentationConcurrency { get; set; } = 2;
 
@@ -70,6 +76,7 @@ public sealed class WorkerOptions
         var problems = new List<string>();
         if (string.IsNullOrWhiteSpace(ModelsPath)) problems.Add("Worker:ModelsPath is empty");
         if (string.IsNullOrWhiteSpace(DataPath)) problems.Add("Worker:DataPath is empty");
+        if (DrainSeconds is < 0 or > 600) problems.Add($"Worker:DrainSeconds must be between 0 and 600 (got {DrainSeconds})");
         if (SegmentationConcurrency < 1) problems.Add($"Worker:SegmentationConcurrency must be at least 1 (got {SegmentationConcurrency})");
         if (SegmentationQueue < 0) problems.Add($"Worker:SegmentationQueue must be 0 or more (got {SegmentationQueue})");
         if (TrainingConcurrency < 1) problems.Add($"Worker:TrainingConcurrency must be at least 1 (got {TrainingConcurrency})");

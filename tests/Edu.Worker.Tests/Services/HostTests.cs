@@ -34,6 +34,25 @@ public sealed class HostTests
     }
 
     [Fact]
+    public async Task Health_turns_not_serving_when_shutdown_begins_and_the_worker_keeps_answering_while_it_drains()
+    {
+        using var temp = new TempDir();
+        await using var worker = await TestWorker.StartAsync(temp.Sub("models"), temp.Sub("data"),
+            new Dictionary<string, string?> { ["Worker:DrainSeconds"] = "3" });
+        var health = worker.Client<Health.HealthClient>();
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving,
+            (await health.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(30))).Status);
+
+        worker.App.Lifetime.StopApplication(); // what SIGTERM does first
+        var stopping = worker.StopAsync();
+        var during = await health.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(30));
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, during.Status);
+        var models = await worker.Client<ModelService.ModelServiceClient>().ListModelsAsync(new ListModelsRequest(), deadline: DateTime.UtcNow.AddSeconds(30));
+        Assert.NotNull(models);
+        await stopping;
+    }
+
+    [Fact]
     public async Task Metrics_are_served_in_prometheus_text_format()
     {
         using var temp = new TempDir();
