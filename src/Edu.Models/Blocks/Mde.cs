@@ -89,15 +89,45 @@ public sealed class Mde : Module<Tensor, Tensor, Tensor>
         return (centre - blur / 3).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The enhancement <c>h</c> alone (one depthwise convolution).</summary>
+    /// <summary>
+    /// The enhancement <c>h</c> alone (one depthwise convolution). In 3-D on the CPU it is computed through the
+    /// Fourier transform (<see cref="DepthwiseByFft"/>): LibTorch has no fast CPU kernel for a depthwise 7×7×7
+    /// convolution, and the transform is about 7× faster for forward and backward on 64³ volumes.
+    /// </summary>
     public Tensor Enhance(Tensor e)
     {
         using var scope = NewDisposeScope();
         var kernel = FusedKernel().to(e.dtype);
         var h = _spatialDims == 2
             ? functional.conv2d(e, kernel, padding: [3, 3], groups: _channels)
-            : functional.conv3d(e, kernel, padding: [3, 3, 3], groups: _channels);
+            : e.device_type == DeviceType.CPU
+                ? DepthwiseByFft(e, kernel)
+                : functional.conv3d(e, kernel, padding: [3, 3, 3], groups: _channels);
         return h.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <c>conv3d(e, kernel, padding: same, groups: C)</c> for an odd cubic <paramref name="kernel"/> <c>[C, 1, k, k, k]</c>,
+    /// as a product of spectra: the transforms are zero-padded to size + k − 1 per axis, so the circular
+    /// convolution equals the linear one, and the flipped kernel turns convolution into PyTorch's cross-correlation.
+    /// Equal to the direct convolution up to float rounding (tested); differentiable in both arguments.
+    /// </summary>
+    public static Tensor DepthwiseByFft(Tensor e, Tensor kernel)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        ArgumentNullException.ThrowIfNull(kernel);
+        using var scope = NewDisposeScope();
+        long k = kernel.shape[^1], half = k / 2;
+        long[] size = [e.shape[2], e.shape[3], e.shape[4]];
+        long[] padded = [size[0] + k - 1, size[1] + k - 1, size[2] + k - 1];
+        // the transforms have no bfloat16 kernels on the CPU: compute in float32 and cast back
+        var dtype = e.dtype;
+        var x = dtype == ScalarType.Float32 || dtype == ScalarType.Float64 ? e : e.to(ScalarType.Float32);
+        var w = kernel.to(x.dtype).squeeze(1).flip(1, 2, 3);
+        var product = fft.rfftn(x, padded, [2, 3, 4]) * fft.rfftn(w, padded, [1, 2, 3]).unsqueeze(0);
+        var full = fft.irfftn(product, padded, [2, 3, 4]);
+        var h = full.narrow(2, half, size[0]).narrow(3, half, size[1]).narrow(4, half, size[2]);
+        return h.to(dtype).contiguous().MoveToOuterDisposeScope();
     }
 
     public override Tensor forward(Tensor e, Tensor u)

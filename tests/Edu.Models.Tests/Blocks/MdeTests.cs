@@ -40,6 +40,31 @@ public sealed class MdeTests
     }
 
     [Theory]
+    [InlineData(3, 9, 7, 8)]
+    [InlineData(7, 9, 7, 8)]
+    [InlineData(7, 16, 16, 16)]
+    public void Depthwise_convolution_by_fft_equals_the_direct_one_with_its_gradients(int k, int d, int h, int w)
+    {
+        using var scope = NewDisposeScope();
+        const long c = 4;
+        using var generator = new Generator(11);
+        var e1 = randn([2, c, d, h, w], generator: generator).requires_grad_();
+        var k1 = randn([c, 1, k, k, k], generator: generator).requires_grad_();
+        var e2 = e1.detach().clone().requires_grad_();
+        var k2 = k1.detach().clone().requires_grad_();
+        var direct = nn.functional.conv3d(e1, k1, padding: [k / 2, k / 2, k / 2], groups: c);
+        var byFft = Mde.DepthwiseByFft(e2, k2);
+        Assert.Equal(direct.shape, byFft.shape);
+        Assert.True(byFft.allclose(direct, rtol: 1e-4, atol: 1e-4), $"max difference {(byFft - direct).abs().max().item<float>()}");
+
+        var upstream = randn(direct.shape, generator: generator);
+        (direct * upstream).sum().backward();
+        (byFft * upstream).sum().backward();
+        Assert.True(e2.grad!.allclose(e1.grad!, rtol: 1e-4, atol: 1e-3), $"input gradient differs by {(e2.grad! - e1.grad!).abs().max().item<float>()}");
+        Assert.True(k2.grad!.allclose(k1.grad!, rtol: 1e-4, atol: 1e-2), $"kernel gradient differs by {(k2.grad! - k1.grad!).abs().max().item<float>()}");
+    }
+
+    [Theory]
     [InlineData(3)]
     [InlineData(5)]
     [InlineData(7)]
