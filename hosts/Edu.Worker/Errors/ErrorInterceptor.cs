@@ -2,6 +2,7 @@ using System.Globalization;
 using Edu.Abstractions.Errors;
 using Edu.Client;
 using Edu.Worker.Metrics;
+using Edu.Worker.Security;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 
@@ -13,7 +14,8 @@ namespace Edu.Worker.Errors;
 /// FailedPrecondition, <see cref="WorkerBusyException"/> → ResourceExhausted (+ trailer <c>retry-after-ms</c>),
 /// <see cref="ConflictException"/> → AlreadyExists/FailedPrecondition, <see cref="UnavailableFeatureException"/> →
 /// Unimplemented, cancellation → Cancelled or DeadlineExceeded; anything else → Internal with an error id and no
-/// stack trace (the full exception goes to the log). Also counts requests and their latency.
+/// stack trace (the full exception goes to the log). Also counts requests and their latency. Logged reasons carry no
+/// patient identity: UIDs hashed, the input (an upload's file name) only as a hash (<see cref="LogRedaction"/>).
 /// </summary>
 public sealed class ErrorInterceptor : Interceptor
 {
@@ -107,16 +109,16 @@ public sealed class ErrorInterceptor : Interceptor
             case RpcException rpc:
                 return rpc;
             case InvalidInputException e:
-                _logger.LogInformation("{Method}: invalid argument: {Reason}", context.Method, e.Message);
+                _logger.LogInformation("{Method}: invalid argument: {Reason}", context.Method, LogRedaction.Error(e.Input, e.Problem));
                 return new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
             case NotFoundException e:
-                _logger.LogInformation("{Method}: not found: {Reason}", context.Method, e.Message);
+                _logger.LogInformation("{Method}: not found: {Reason}", context.Method, LogRedaction.Uids(e.Message));
                 return new RpcException(new Status(StatusCode.NotFound, e.Message));
             case MissingDependencyException e:
-                _logger.LogWarning("{Method}: missing dependency: {Reason}", context.Method, e.Message);
+                _logger.LogWarning("{Method}: missing dependency: {Reason}", context.Method, LogRedaction.Uids(e.Message));
                 return new RpcException(new Status(StatusCode.FailedPrecondition, e.Message));
             case WorkerBusyException e:
-                _logger.LogInformation("{Method}: resource exhausted: {Reason}", context.Method, e.Message);
+                _logger.LogInformation("{Method}: resource exhausted: {Reason}", context.Method, LogRedaction.Uids(e.Message));
                 var trailers = new Metadata();
                 if (e.RetryAfterMs is int ms)
                     trailers.Add(EduChannel.RetryAfterTrailer, ms.ToString(CultureInfo.InvariantCulture));
@@ -126,7 +128,7 @@ public sealed class ErrorInterceptor : Interceptor
             case UnavailableFeatureException e:
                 return new RpcException(new Status(StatusCode.Unimplemented, e.Message));
             case EduException e:
-                _logger.LogWarning("{Method}: failed: {Reason}", context.Method, e.Message);
+                _logger.LogWarning("{Method}: failed: {Reason}", context.Method, LogRedaction.Uids(e.Message));
                 return new RpcException(new Status(StatusCode.FailedPrecondition, e.Message));
             case OperationCanceledException when context.Deadline <= DateTime.UtcNow:
                 return new RpcException(new Status(StatusCode.DeadlineExceeded, "the call's deadline passed; the work was stopped"));

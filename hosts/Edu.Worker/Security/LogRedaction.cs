@@ -1,12 +1,31 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace Edu.Worker.Security;
 
 /// <summary>Keeps patient identity out of logs: UIDs and names are logged as a short hash.</summary>
-public static class LogRedaction
+public static partial class LogRedaction
 {
     /// <summary>The first 12 hex digits of the SHA-256 of <paramref name="value"/>; "-" for none.</summary>
     public static string Hash(string? value) =>
         string.IsNullOrEmpty(value) ? "-" : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)))[..12];
+
+    /// <summary>
+    /// <paramref name="text"/> with every DICOM UID in it (study, series, instance) replaced by <c>uid:</c> and its
+    /// <see cref="Hash"/>, so that a failure can be matched with the series hash of other log lines. The standard's own
+    /// UIDs (<c>1.2.840.10008.…</c>: transfer syntaxes, SOP classes) identify nobody and stay.
+    /// </summary>
+    public static string Uids(string? text) =>
+        string.IsNullOrEmpty(text) ? "" : UidPattern().Replace(text, m => m.Value.StartsWith("1.2.840.10008.", StringComparison.Ordinal) ? m.Value : "uid:" + Hash(m.Value));
+
+    /// <summary>
+    /// An error for the log: what the input was only as a hash (uploads keep the client's file names, which may be
+    /// a UID or a patient's name), the problem with its UIDs hashed.
+    /// </summary>
+    public static string Error(string input, string problem) => $"input {Hash(input)}: {Uids(problem)}";
+
+    // a UID: a root arc 0, 1 or 2, then at least three more numeric components
+    [GeneratedRegex(@"(?<![\w.])[0-2](?:\.[0-9]+){3,}(?![0-9])")]
+    private static partial Regex UidPattern();
 }

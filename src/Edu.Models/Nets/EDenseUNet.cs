@@ -73,8 +73,10 @@ public sealed class EDenseUNet : Module<Tensor, Tensor>, IDeepSupervised
                 var skip = x[i][0];
                 if (j > 1)
                 {
-                    for (int k = 1; k < j; k++) skip = skip + x[i][k];
-                    skip = skip / j;
+                    // the mean in one buffer: temporaries would stay alive in the dispose scope until the forward ends
+                    skip = x[i][0] + x[i][1];
+                    for (int k = 2; k < j; k++) skip.add_(x[i][k]);
+                    skip.div_(j);
                 }
                 x[i][j] = _nodes.Get($"{i}_{j}").forward(_mde.Get($"{i}_{j}").forward(skip, u));
             }
