@@ -46,8 +46,12 @@ public static class WorkerHost
         builder.Configuration.AddCommandLine(args);
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]) && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
             builder.WebHost.UseUrls(DefaultUrl);
+        // the slim builder leaves out reading HTTPS endpoints and certificates from configuration (Kestrel:Endpoints, Kestrel:Certificates)
+        builder.WebHost.UseKestrelHttpsConfiguration();
         // gRPC needs HTTP/2; on cleartext Kestrel speaks it only on HTTP/2-only endpoints (Prometheus gets its own, see MetricsEndpoint)
         builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(e => e.Protocols = HttpProtocols.Http2));
+        // gRPC's own call handler logs every failed call's detail (file names, UIDs) at Information: never below Warning
+        builder.Logging.AddFilter("Grpc.AspNetCore.Server.ServerCallHandler", level => level >= LogLevel.Warning);
         // one line per event with a UTC timestamp; Logging:Console:FormatterName=json gives structured JSON lines instead
         if (string.Equals(builder.Configuration["Logging:Console:FormatterName"], "json", StringComparison.OrdinalIgnoreCase))
             builder.Logging.AddJsonConsole(o => { o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ"; o.UseUtcTimestamp = true; });
