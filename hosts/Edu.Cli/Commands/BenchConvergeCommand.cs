@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Edu.Abstractions.Errors;
 using Edu.Cli.Training;
 using Edu.Models.Benchmarks;
@@ -18,8 +19,16 @@ namespace Edu.Cli.Commands;
 /// </summary>
 public static class BenchConvergeCommand
 {
-    private sealed record Row(string Model, long Parameters, int? EpochsToTarget, double? SecondsToTarget, double AtsMs, double PmuMb,
-        double FinalDice, double BestDice, string Run);
+    private sealed record Row(
+        [property: JsonPropertyName("model")] string Model,
+        [property: JsonPropertyName("parameters")] long Parameters,
+        [property: JsonPropertyName("epochs_to_target")] int? EpochsToTarget,
+        [property: JsonPropertyName("seconds_to_target")] double? SecondsToTarget,
+        [property: JsonPropertyName("ats_ms")] double AtsMs,
+        [property: JsonPropertyName("pmu_mb")] double PmuMb,
+        [property: JsonPropertyName("final_dice")] double FinalDice,
+        [property: JsonPropertyName("best_dice")] double BestDice,
+        [property: JsonPropertyName("run")] string Run);
 
     /// <summary>Creates the command.</summary>
     public static Command Create()
