@@ -12,6 +12,9 @@ public static class RunFolder
     public const string Options = "options.json";
     /// <summary>Split file name.</summary>
     public const string Splits = "splits.json";
+
+    /// <summary>Prepared cases beyond the memory budget, memory-mapped while the run trains; deleted when it ends.</summary>
+    public const string Cache = "cache";
     /// <summary>Per-epoch log file name.</summary>
     public const string Log = "log.jsonl";
     /// <summary>Training curves file name.</summary>

@@ -98,11 +98,13 @@ public class Trainer
 
         var preparer = new CasePreparer(pipeline, _customSteps);
         int labelCount = dataset.Labels.Count;
+        using var store = new CaseStore(Path.Combine(run, RunFolder.Cache),
+            options.MemoryBudgetMb is int mb ? mb * (1L << 20) : CaseStore.DefaultBudgetBytes);
         PreparedCase Prepare(string id)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var (image, labels) = dataset.LoadCase(known[id], cancellationToken);
-            return preparer.PrepareCase(id, image, labels!, labelCount);
+            return store.Keep(preparer.PrepareCase(id, image, labels!, labelCount));
         }
         Report(progress, new TrainingEvent(TrainingEventKind.Started, 0, options.Epochs, 0, 0, null, null, options.LearningRate, null, null,
             $"preparing {split.Train.Count} training and {split.Validation.Count} validation cases ({pipeline})"));
@@ -145,7 +147,8 @@ public class Trainer
         ctx.GlobalStep = state.GlobalStep;
         OnTrainStart(ctx);
         Report(progress, new TrainingEvent(TrainingEventKind.Started, state.Epoch, options.Epochs, 0, steps, null, state.BestDice >= 0 ? state.BestDice : null,
-            options.LearningRate, null, null, state.Epoch > 0 ? $"resuming after epoch {state.Epoch}" : $"training {options.Model} ({dims}-D, patch {string.Join("x", ctx.Patch)}) on {trainCases.Count} cases"));
+            options.LearningRate, null, null, state.Epoch > 0 ? $"resuming after epoch {state.Epoch}" : $"training {options.Model} ({dims}-D, patch {string.Join("x", ctx.Patch)}) on {trainCases.Count} cases" +
+            (store.CasesOnDisk > 0 ? $"; {store.CasesOnDisk} prepared cases beyond the memory budget are memory-mapped from {RunFolder.Cache}/" : "")));
 
         long totalSteps = (long)options.Epochs * steps;
         var epochTimes = new List<double>();
@@ -275,8 +278,8 @@ public class Trainer
         double sum = 0;
         foreach (var c in context.ValidationCases)
         {
-            var predicted = SlidingWindowSegmenter.Segment(context.Model, context.Hyperparameters.SpatialDims, c.Image, c.Channels, c.X, c.Y, c.Z, context.Patch, context.Device);
-            sum += SegmentationMetrics.ComputeAll(c.Labels, predicted, c.X, c.Y, c.Z, c.Spacing, foreground).Average(m => m.Dice);
+            var predicted = SlidingWindowSegmenter.Segment(context.Model, context.Hyperparameters.SpatialDims, c.Image.Span, c.Channels, c.X, c.Y, c.Z, context.Patch, context.Device);
+            sum += SegmentationMetrics.ComputeAll(c.Labels.Span, predicted, c.X, c.Y, c.Z, c.Spacing, foreground).Average(m => m.Dice);
         }
         context.Model.train();
         return context.ValidationCases.Count == 0 ? 0 : sum / context.ValidationCases.Count;
@@ -307,7 +310,8 @@ public class Trainer
             catch (JsonException e) { throw new InvalidInputException(optionsPath, $"not valid run options: {e.Message}", e); }
             if (stored is null) throw new InvalidInputException(optionsPath, "empty run options");
             stored.Validate();
-            return stored with { Device = options.Device, Threads = options.Threads, PrefetchBatches = options.PrefetchBatches, Resume = true };
+            return stored with { Device = options.Device, Threads = options.Threads, PrefetchBatches = options.PrefetchBatches,
+                MemoryBudgetMb = options.MemoryBudgetMb, Resume = true };
         }
         if (File.Exists(run)) throw new InvalidInputException(run, "is a file; the run folder must be new or empty");
         if (Directory.Exists(run) && Directory.EnumerateFileSystemEntries(run).Any())

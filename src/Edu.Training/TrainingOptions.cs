@@ -54,6 +54,12 @@ public sealed record TrainingOptions
     /// <summary>Train a 2-D network on the axial slices of 3-D volumes.</summary>
     [JsonPropertyName("slices")] public bool TrainOnSlices { get; init; }
 
+    /// <summary>
+    /// Memory for prepared cases in MiB (null: a quarter of the memory the process may use); cases beyond it go
+    /// to memory-mapped files in the run's <c>cache/</c> folder. A setting of this machine, like the threads.
+    /// </summary>
+    [JsonPropertyName("memory_budget_mb")] public int? MemoryBudgetMb { get; init; }
+
     /// <summary><c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
     [JsonPropertyName("device")] public string Device { get; init; } = "cpu";
 
@@ -109,6 +115,7 @@ public sealed record TrainingOptions
         Check(ValidationFraction is > 0 and < 1, "--val-fraction", $"{ValidationFraction}: use a value between 0 and 1");
         Check(Patience is null or >= 1, "--patience", $"{Patience}: at least 1");
         Check(Threads >= 0, "--threads", $"{Threads}: cannot be negative");
+        Check(MemoryBudgetMb is null or >= 0, "--memory-budget-mb", $"{MemoryBudgetMb}: cannot be negative");
         Check(PrefetchBatches is >= 1 and <= 64, "--prefetch", $"{PrefetchBatches}: use 1 to 64");
         Check(Depth is >= 1 and <= 6, "--depth", $"{Depth}: use 1 to 6");
         Check(BaseChannels is null or (>= 1 and <= 256), "--base", $"{BaseChannels}: use 1 to 256");

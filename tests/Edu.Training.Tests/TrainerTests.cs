@@ -75,6 +75,24 @@ public sealed class TrainerTests
     }
 
     [Fact]
+    public void Cases_beyond_the_memory_budget_train_from_the_memory_mapped_cache_with_the_same_result()
+    {
+        using var t = new TempFolder();
+        string data = TinyDatasets.NnUNet(t.Sub("data"), 6, 32);
+        var options = Tiny(data, 2) with { Augmentation = new AugmentationOptions { AffineProbability = 1 } };
+        var inMemory = new Trainer().Run(options, t.Sub("memory"));
+        var events = new List<TrainingEvent>();
+        var mapped = new Trainer().Run(options with { MemoryBudgetMb = 0 }, t.Sub("mapped"), new SyncProgress(events.Add));
+
+        Assert.Contains(events, e => e.Message?.Contains("memory-mapped from cache/", StringComparison.Ordinal) == true);
+        Assert.Equal(inMemory.History.Select(h => h.TrainLoss), mapped.History.Select(h => h.TrainLoss));
+        Assert.Equal(inMemory.History.Select(h => h.ValidationDice), mapped.History.Select(h => h.ValidationDice));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(inMemory.RunDirectory, "checkpoints/last/weights.safetensors")),
+            File.ReadAllBytes(Path.Combine(mapped.RunDirectory, "checkpoints/last/weights.safetensors")));
+        Assert.False(Directory.Exists(Path.Combine(mapped.RunDirectory, "cache")), "the cache folder is removed when the run ends");
+    }
+
+    [Fact]
     public void A_non_empty_run_folder_is_refused_without_resume()
     {
         using var t = new TempFolder();

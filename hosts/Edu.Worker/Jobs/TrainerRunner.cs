@@ -78,8 +78,9 @@ public sealed class TrainerRunner : ITrainingRunner
             "validation_fraction" => o with { ValidationFraction = Real() },
             "patience" => o with { Patience = Int() },
             "threads" => o with { Threads = Int() },
+            "memory_budget_mb" => o with { MemoryBudgetMb = Int() },
             "preprocessing" => o with { Preprocessing = value },
-            _ => throw new InvalidInputException($"options.{key}", "is not a trainer option (known: depth, steps_per_epoch, deep_supervision, optimizer, weight_decay, schedule, loss, slices, validation_fraction, patience, threads, preprocessing)"),
+            _ => throw new InvalidInputException($"options.{key}", "is not a trainer option (known: depth, steps_per_epoch, deep_supervision, optimizer, weight_decay, schedule, loss, slices, validation_fraction, patience, threads, memory_budget_mb, preprocessing)"),
         };
     }
 

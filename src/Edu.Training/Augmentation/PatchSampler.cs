@@ -77,7 +77,9 @@ public sealed class PatchSampler
         }
         double pcx = (PatchX - 1) / 2.0, pcy = (PatchY - 1) / 2.0, pcz = (PatchZ - 1) / 2.0;
         int plane = c.X * c.Y;
-        long chStride = (long)plane * c.Z;
+        int chStride = plane * c.Z; // a case's voxels fit an array, so int offsets do
+        var caseImage = c.Image.Span;
+        var caseLabels = c.Labels.Span;
         for (int z = 0; z < PatchZ; z++)
         {
             double sz = cz + (z - pcz);
@@ -90,21 +92,22 @@ public sealed class PatchSampler
                     double sx = cx + a * dx + b * dy, sy = cy + d * dx + e * dy;
                     int o = (z * PatchY + y) * PatchX + x;
                     int nx = (int)Math.Round(sx), ny = (int)Math.Round(sy);
-                    labels[o] = nx >= 0 && ny >= 0 && iz >= 0 && nx < c.X && ny < c.Y && iz < c.Z ? c.Labels[iz * plane + ny * c.X + nx] : 0;
+                    labels[o] = nx >= 0 && ny >= 0 && iz >= 0 && nx < c.X && ny < c.Y && iz < c.Z ? caseLabels[iz * plane + ny * c.X + nx] : 0;
                     if (iz < 0 || iz >= c.Z) { for (int ch = 0; ch < c.Channels; ch++) image[ch * n + o] = 0; continue; }
                     if (!affine && nx == sx && ny == sy)
                     {
                         bool inside = nx >= 0 && ny >= 0 && nx < c.X && ny < c.Y;
                         for (int ch = 0; ch < c.Channels; ch++)
-                            image[ch * n + o] = inside ? c.Image[ch * chStride + iz * plane + ny * c.X + nx] : 0;
+                            image[ch * n + o] = inside ? caseImage[ch * chStride + iz * plane + ny * c.X + nx] : 0;
                         continue;
                     }
                     int x0 = (int)Math.Floor(sx), y0 = (int)Math.Floor(sy);
                     float fx = (float)(sx - x0), fy = (float)(sy - y0);
                     for (int ch = 0; ch < c.Channels; ch++)
                     {
-                        long bse = ch * chStride + (long)iz * plane;
-                        float v00 = At(c, bse, x0, y0), v10 = At(c, bse, x0 + 1, y0), v01 = At(c, bse, x0, y0 + 1), v11 = At(c, bse, x0 + 1, y0 + 1);
+                        var layer = caseImage.Slice(ch * chStride + iz * plane, plane);
+                        float v00 = At(layer, c.X, c.Y, x0, y0), v10 = At(layer, c.X, c.Y, x0 + 1, y0),
+                            v01 = At(layer, c.X, c.Y, x0, y0 + 1), v11 = At(layer, c.X, c.Y, x0 + 1, y0 + 1);
                         image[ch * n + o] = (v00 * (1 - fx) + v10 * fx) * (1 - fy) + (v01 * (1 - fx) + v11 * fx) * fy;
                     }
                 }
@@ -158,8 +161,8 @@ public sealed class PatchSampler
         return rng.Next(extent - patch + 1) + (patch - 1) / 2.0;
     }
 
-    private static float At(PreparedCase c, long bse, int x, int y) =>
-        x < 0 || y < 0 || x >= c.X || y >= c.Y ? 0 : c.Image[bse + (long)y * c.X + x];
+    private static float At(ReadOnlySpan<float> layer, int width, int height, int x, int y) =>
+        x < 0 || y < 0 || x >= width || y >= height ? 0 : layer[y * width + x];
 
     private static double Gauss(Random rng)
     {

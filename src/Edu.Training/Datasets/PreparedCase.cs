@@ -1,8 +1,9 @@
 namespace Edu.Training.Datasets;
 
 /// <summary>
-/// A case after preprocessing, in memory: image voxels [c][z][y][x] and integer labels [z][y][x] on the same grid,
-/// plus the foreground voxel indices that foreground-centred patches pick from.
+/// A case after preprocessing: image voxels [c][z][y][x] and integer labels [z][y][x] on the same grid, in memory
+/// or mapped from the run's case cache (<see cref="CaseStore"/>), plus the foreground voxel indices that
+/// foreground-centred patches pick from.
 /// </summary>
 /// <param name="Id">Case id.</param>
 /// <param name="Channels">Channel count.</param>
@@ -13,4 +14,8 @@ namespace Edu.Training.Datasets;
 /// <param name="Image">Voxels.</param>
 /// <param name="Labels">Label values.</param>
 /// <param name="Foreground">Indices (into one channel) of foreground voxels, subsampled to at most 10,000.</param>
-public sealed record PreparedCase(string Id, int Channels, int X, int Y, int Z, double[] Spacing, float[] Image, byte[] Labels, int[] Foreground);
+public sealed record PreparedCase(string Id, int Channels, int X, int Y, int Z, double[] Spacing, ReadOnlyMemory<float> Image, ReadOnlyMemory<byte> Labels, int[] Foreground)
+{
+    /// <summary>Bytes of image and labels.</summary>
+    public long Bytes => (long)Image.Length * sizeof(float) + Labels.Length;
+}

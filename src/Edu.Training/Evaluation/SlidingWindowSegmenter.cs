@@ -21,10 +21,9 @@ public static class SlidingWindowSegmenter
     /// <param name="z">Slices.</param>
     /// <param name="patch">Tile shape: [Y, X] in 2-D, [Z, Y, X] in 3-D.</param>
     /// <param name="device">Where the net lives.</param>
-    public static byte[] Segment(Module<Tensor, Tensor> model, int spatialDims, float[] image, int channels, int x, int y, int z, int[] patch, Device device)
+    public static byte[] Segment(Module<Tensor, Tensor> model, int spatialDims, ReadOnlySpan<float> image, int channels, int x, int y, int z, int[] patch, Device device)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(patch);
         model.eval();
         using var noGrad = no_grad();
@@ -36,13 +35,13 @@ public static class SlidingWindowSegmenter
             for (int k = 0; k < z; k++)
             {
                 for (int c = 0; c < channels; c++)
-                    Array.Copy(image, ((long)c * z + k) * plane, slice, (long)c * plane, plane);
+                    image.Slice((c * z + k) * plane, plane).CopyTo(slice.AsSpan(c * plane, plane));
                 var labels = Tiled(model, slice, channels, [y, x], patch, device);
                 Array.Copy(labels, 0, result, (long)k * plane, plane);
             }
             return result;
         }
-        return Tiled(model, image, channels, [z, y, x], patch, device);
+        return Tiled(model, image.ToArray(), channels, [z, y, x], patch, device);
     }
 
     private static byte[] Tiled(Module<Tensor, Tensor> model, float[] data, int channels, int[] size, int[] patch, Device device)

@@ -87,7 +87,7 @@ public sealed class PatchSamplerTests
         var c = Tied(16, 16, 1);
         var lateral = new PatchSampler(new AugmentationOptions { AffineProbability = 0, IntensityProbability = 0, GammaProbability = 0, NoiseProbability = 0 }, 1, 16, 16, lateralLabels: true);
         for (int seed = 0; seed < 10; seed++)
-            Assert.Equal(c.Labels.Select(v => (float)v), Draw(lateral, c, seed).Labels);
+            Assert.Equal(c.Labels.ToArray().Select(v => (float)v), Draw(lateral, c, seed).Labels);
     }
 
     [Fact]
