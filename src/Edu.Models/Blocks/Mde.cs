@@ -130,10 +130,67 @@ public sealed class Mde : Module<Tensor, Tensor, Tensor>
         return h.to(dtype).contiguous().MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// In training, keep only <c>e</c> for the backward pass and recompute <c>h</c>, the pointwise output and
+    /// <c>z</c> there (gradient checkpointing). Gradients and running statistics are the same as without it
+    /// (tested); the step saves three C-channel activations per MDE and pays one more MDE forward. On by default:
+    /// without it E-DU keeps more activations than UNet++.
+    /// </summary>
+    public bool RecomputeInBackward { get; set; } = true;
+
     public override Tensor forward(Tensor e, Tensor u)
     {
+        if (RecomputeInBackward && training && is_grad_enabled())
+            return Recomputed.apply(this, e, u, _kernel3, _kernel5, _kernel7, _gain, PointwiseWeight, BatchNormModule.weight!, BatchNormModule.bias!);
         using var scope = NewDisposeScope();
-        var z = functional.relu(_bn.forward(_pointwise.forward(Enhance(e))), inplace: true);
-        return (z + u).MoveToOuterDisposeScope();
+        return (Enhanced(e, updateStatistics: true) + u).MoveToOuterDisposeScope();
+    }
+
+    private Tensor PointwiseWeight => ((Convolution)_pointwise).weight!;
+
+    private BatchNorm BatchNormModule => (BatchNorm)_bn;
+
+    // z = ReLU(BN(Conv1(h))); the recomputation normalises with the same batch statistics but leaves the running ones alone
+    private Tensor Enhanced(Tensor e, bool updateStatistics)
+    {
+        using var scope = NewDisposeScope();
+        var p = _pointwise.forward(Enhance(e));
+        var bn = BatchNormModule;
+        var b = updateStatistics
+            ? _bn.forward(p)
+            : functional.batch_norm(p, null, null, bn.weight, bn.bias, training: true, momentum: bn.momentum ?? 0.1, eps: bn.eps);
+        return functional.relu(b, inplace: true).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>MDE as one autograd node that saves only its input <c>e</c> (see <see cref="RecomputeInBackward"/>).</summary>
+    private sealed class Recomputed : autograd.SingleTensorFunction<Recomputed>
+    {
+        public override string Name => "MdeRecomputed";
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+        {
+            var mde = (Mde)vars[0];
+            var e = (Tensor)vars[1];
+            var u = (Tensor)vars[2];
+            ctx.save_for_backward([e]);
+            ctx.save_data("mde", mde);
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            return (mde.Enhanced(e, updateStatistics: true) + u).MoveToOuterDisposeScope();
+        }
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
+        {
+            var mde = (Mde)ctx.get_data("mde");
+            var saved = ctx.get_saved_variables()[0];
+            using var enableGrad = enable_grad();
+            using var e = saved.detach().requires_grad_();
+            var inputs = new List<Tensor> { e, mde._kernel3, mde._kernel5, mde._kernel7, mde._gain, mde.PointwiseWeight,
+                mde.BatchNormModule.weight!, mde.BatchNormModule.bias! };
+            using var z = mde.Enhanced(e, updateStatistics: false);
+            var grads = autograd.grad([z], inputs, [gradOutput]);
+            // one entry per argument of apply: the module (none), e, u (the sum passes the gradient through), the parameters
+            return [null!, grads[0], gradOutput, .. grads.Skip(1)];
+        }
     }
 }
