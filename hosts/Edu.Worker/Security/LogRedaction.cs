@@ -25,7 +25,8 @@ public static partial class LogRedaction
     /// </summary>
     public static string Error(string input, string problem) => $"input {Hash(input)}: {Uids(problem)}";
 
-    // a UID: a root arc 0, 1 or 2, then at least three more numeric components
-    [GeneratedRegex(@"(?<![\w.])[0-2](?:\.[0-9]+){3,}(?![0-9])")]
+    // a UID: a root arc 0, 1 or 2, then at least two more numeric components (2.25.<uuid> has two), anywhere in the
+    // text, also inside a file name such as IMG_1.2.826.0.1.3680043.2.1125.1.dcm
+    [GeneratedRegex(@"(?<![0-9])[0-2](?:\.[0-9]+){2,}(?![0-9])")]
     private static partial Regex UidPattern();
 }

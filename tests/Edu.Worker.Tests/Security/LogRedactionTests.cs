@@ -27,6 +27,18 @@ public sealed class LogRedactionTests
         return h;
     }
 
+    [Theory]
+    [InlineData("IMG_1.2.826.0.1.3680043.2.1125.1.dcm is truncated", "1.2.826.0.1.3680043.2.1125.1")]
+    [InlineData("CT.1.3.6.1.4.1.5962.1.1.1.dcm: no pixel data", "1.3.6.1.4.1.5962.1.1.1")]
+    [InlineData("series 2.25.329800735698586629295641978511506172918 not found", "2.25.329800735698586629295641978511506172918")]
+    public void Uids_are_hashed_wherever_they_stand_in_a_message(string message, string uid)
+    {
+        string redacted = LogRedaction.Uids(message);
+        Assert.DoesNotContain(uid, redacted, StringComparison.Ordinal);
+        Assert.Contains("uid:" + LogRedaction.Hash(uid), redacted, StringComparison.Ordinal);
+        Assert.Equal("transfer syntax 1.2.840.10008.1.2.4.50", LogRedaction.Uids("transfer syntax 1.2.840.10008.1.2.4.50"));
+    }
+
     [Fact]
     public async Task Segmenting_dicom_logs_the_series_hash_and_no_identity()
     {
