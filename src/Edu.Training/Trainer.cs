@@ -278,7 +278,7 @@ public class Trainer
         double sum = 0;
         foreach (var c in context.ValidationCases)
         {
-            var predicted = SlidingWindowSegmenter.Segment(context.Model, context.Hyperparameters.SpatialDims, c.Image.Span, c.Channels, c.X, c.Y, c.Z, context.Patch, context.Device);
+            var predicted = SlidingWindowSegmenter.Segment(context.Model, context.Hyperparameters.SpatialDims, c.Image, c.Channels, c.X, c.Y, c.Z, context.Patch, context.Device);
             sum += SegmentationMetrics.ComputeAll(c.Labels.Span, predicted, c.X, c.Y, c.Z, c.Spacing, foreground).Average(m => m.Dice);
         }
         context.Model.train();

@@ -8,7 +8,7 @@ namespace Edu.Training.Datasets;
 /// Holds the prepared cases of a training run within a memory budget: cases stay in memory until the budget
 /// is spent, later ones go to raw files in a cache folder and are read back through memory maps, so a dataset
 /// larger than the machine's memory (BraTS, LUNA16) trains with the page cache doing the work, as nnU-Net's
-/// preprocessed folder does. The folder is deleted on <see cref="Dispose"/>.
+/// preprocessed folder does. The folder is deleted on <see cref="Dispose"/>. Not thread-safe: one trainer fills it.
 /// </summary>
 public sealed class CaseStore : IDisposable
 {
@@ -72,9 +72,9 @@ public sealed class CaseStore : IDisposable
         {
             if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // a cache folder left behind is re-created empty by the next run
+            // a cache folder left behind is emptied by the next run in this folder; never hide the run's own outcome
         }
     }
 
@@ -85,6 +85,7 @@ public sealed class CaseStore : IDisposable
         private readonly MemoryMappedViewAccessor _view;
         private readonly byte* _pointer;
         private readonly int _length;
+        private bool _unmapped;
 
         public MappedFile(string path, long bytes)
         {
@@ -96,9 +97,18 @@ public sealed class CaseStore : IDisposable
             _length = checked((int)(bytes / sizeof(T)));
         }
 
-        public override Span<T> GetSpan() => new(_pointer, _length);
+        // after Dispose the pointer is unmapped: an exception, never a read of freed pages
+        public override Span<T> GetSpan()
+        {
+            ObjectDisposedException.ThrowIf(_unmapped, this);
+            return new(_pointer, _length);
+        }
 
-        public override MemoryHandle Pin(int elementIndex = 0) => new(_pointer + (long)elementIndex * sizeof(T));
+        public override MemoryHandle Pin(int elementIndex = 0)
+        {
+            ObjectDisposedException.ThrowIf(_unmapped, this);
+            return new(_pointer + (long)elementIndex * sizeof(T));
+        }
 
         public override void Unpin()
         {
@@ -106,7 +116,8 @@ public sealed class CaseStore : IDisposable
 
         protected override void Dispose(bool disposing)
         {
-            if (!disposing) return;
+            if (!disposing || _unmapped) return;
+            _unmapped = true;
             _view.SafeMemoryMappedViewHandle.ReleasePointer();
             _view.Dispose();
             _file.Dispose();

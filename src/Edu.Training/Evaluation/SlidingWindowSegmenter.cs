@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -21,7 +22,7 @@ public static class SlidingWindowSegmenter
     /// <param name="z">Slices.</param>
     /// <param name="patch">Tile shape: [Y, X] in 2-D, [Z, Y, X] in 3-D.</param>
     /// <param name="device">Where the net lives.</param>
-    public static byte[] Segment(Module<Tensor, Tensor> model, int spatialDims, ReadOnlySpan<float> image, int channels, int x, int y, int z, int[] patch, Device device)
+    public static byte[] Segment(Module<Tensor, Tensor> model, int spatialDims, ReadOnlyMemory<float> image, int channels, int x, int y, int z, int[] patch, Device device)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(patch);
@@ -35,13 +36,17 @@ public static class SlidingWindowSegmenter
             for (int k = 0; k < z; k++)
             {
                 for (int c = 0; c < channels; c++)
-                    image.Slice((c * z + k) * plane, plane).CopyTo(slice.AsSpan(c * plane, plane));
+                    image.Span.Slice((c * z + k) * plane, plane).CopyTo(slice.AsSpan(c * plane, plane));
                 var labels = Tiled(model, slice, channels, [y, x], patch, device);
                 Array.Copy(labels, 0, result, (long)k * plane, plane);
             }
             return result;
         }
-        return Tiled(model, image.ToArray(), channels, [z, y, x], patch, device);
+        // an in-memory case goes to the tensor as it is; a memory-mapped one is copied once
+        float[] voxels = MemoryMarshal.TryGetArray(image, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : image.ToArray();
+        return Tiled(model, voxels, channels, [z, y, x], patch, device);
     }
 
     private static byte[] Tiled(Module<Tensor, Tensor> model, float[] data, int channels, int[] size, int[] patch, Device device)
