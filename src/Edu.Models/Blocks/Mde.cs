@@ -116,10 +116,13 @@ public sealed class Mde : Module<Tensor, Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(e);
         ArgumentNullException.ThrowIfNull(kernel);
-        using var scope = NewDisposeScope();
         long k = kernel.shape[^1], half = k / 2;
+        if (kernel.dim() != 5 || kernel.shape[1] != 1 || k % 2 == 0 || kernel.shape[2] != k || kernel.shape[3] != k)
+            throw new ArgumentException($"an odd cubic depthwise kernel [C, 1, k, k, k] is needed, got [{string.Join(", ", kernel.shape)}]", nameof(kernel));
+        using var scope = NewDisposeScope();
         long[] size = [e.shape[2], e.shape[3], e.shape[4]];
-        long[] padded = [size[0] + k - 1, size[1] + k - 1, size[2] + k - 1];
+        // any transform length of at least size + k − 1 gives the linear convolution; lengths with small prime factors are fast
+        long[] padded = [.. size.Select(n => SmoothLength(n + k - 1))];
         // the transforms have no bfloat16 kernels on the CPU: compute in float32 and cast back
         var dtype = e.dtype;
         var x = dtype == ScalarType.Float32 || dtype == ScalarType.Float64 ? e : e.to(ScalarType.Float32);
@@ -128,6 +131,18 @@ public sealed class Mde : Module<Tensor, Tensor, Tensor>
         var full = fft.irfftn(product, padded, [2, 3, 4]);
         var h = full.narrow(2, half, size[0]).narrow(3, half, size[1]).narrow(4, half, size[2]);
         return h.to(dtype).contiguous().MoveToOuterDisposeScope();
+    }
+
+    // the smallest n' ≥ n whose prime factors are 2, 3, 5 and 7
+    private static long SmoothLength(long n)
+    {
+        for (long m = n; ; m++)
+        {
+            long r = m;
+            foreach (long p in (long[])[2, 3, 5, 7])
+                while (r % p == 0) r /= p;
+            if (r == 1) return m;
+        }
     }
 
     /// <summary>
@@ -182,15 +197,17 @@ public sealed class Mde : Module<Tensor, Tensor, Tensor>
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
         {
             var mde = (Mde)ctx.get_data("mde");
-            var saved = ctx.get_saved_variables()[0];
+            using var saved = ctx.get_saved_variables()[0];
             using var enableGrad = enable_grad();
             using var e = saved.detach().requires_grad_();
-            var inputs = new List<Tensor> { e, mde._kernel3, mde._kernel5, mde._kernel7, mde._gain, mde.PointwiseWeight,
-                mde.BatchNormModule.weight!, mde.BatchNormModule.bias! };
+            Tensor[] parameters = [mde._kernel3, mde._kernel5, mde._kernel7, mde._gain, mde.PointwiseWeight,
+                mde.BatchNormModule.weight!, mde.BatchNormModule.bias!];
+            var trainable = parameters.Where(p => p.requires_grad).ToList(); // frozen ones get no gradient
             using var z = mde.Enhanced(e, updateStatistics: false);
-            var grads = autograd.grad([z], inputs, [gradOutput]);
+            var grads = autograd.grad([z], [e, .. trainable], [gradOutput]);
+            int next = 1;
             // one entry per argument of apply: the module (none), e, u (the sum passes the gradient through), the parameters
-            return [null!, grads[0], gradOutput, .. grads.Skip(1)];
+            return [null!, grads[0], gradOutput, .. parameters.Select(p => p.requires_grad ? grads[next++] : null!)];
         }
     }
 }
