@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
 
-namespace Edu.Models.Runtime;
+using Edu.Models.Runtime;
+
+namespace Edu.Worker;
 
 /// <summary>
 /// Process settings for a server that runs many short inferences between other work (the gRPC worker), applied
@@ -20,6 +22,19 @@ public static partial class ServingTuning
     {
         var applied = new List<string>();
         if (!OperatingSystem.IsLinux()) return applied;
+        try
+        {
+            ApplyOnLinux(applied);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            applied.Add($"not applied: {e.Message}"); // a libc without these calls (musl) must not stop the worker
+        }
+        return applied;
+    }
+
+    private static void ApplyOnLinux(List<string> applied)
+    {
         // OpenMP reads its environment once, when LibTorch loads it; .NET's own environment block is not what native getenv sees.
         if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null)
         {
@@ -33,8 +48,7 @@ public static partial class ServingTuning
         }
         if (Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_") is null && Environment.GetEnvironmentVariable("MALLOC_TRIM_THRESHOLD_") is null
             && MallOpt(MallocMmapThreshold, MaxMmapThreshold) == 1 && MallOpt(MallocTrimThreshold, 512 << 20) == 1 && MallOpt(MallocTopPad, 64 << 20) == 1)
-            applied.Add("malloc: blocks up to 32 MiB from the heap, up to 512 MiB of freed memory kept for the next request");
-        return applied;
+            applied.Add("malloc: blocks up to 32 MiB from the heap, freed memory kept (trim threshold 512 MiB per arena) for the next request");
     }
 
     [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]

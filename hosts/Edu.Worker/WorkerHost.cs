@@ -60,7 +60,9 @@ public static class WorkerHost
 
         var services = builder.Services;
         services.AddOptions<WorkerOptions>().Bind(builder.Configuration.GetSection(WorkerOptions.Section));
-        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(builder.Configuration.GetValue("Worker:ShutdownTimeoutSeconds", 60)));
+        // the drain comes first and must not eat the time running calls and a training's checkpoint get
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(
+            builder.Configuration.GetValue("Worker:ShutdownTimeoutSeconds", 60) + builder.Configuration.GetValue("Worker:DrainSeconds", 0)));
         services.AddSingleton(_ => new WorkerMetrics(Prometheus.Metrics.NewCustomRegistry()));
         services.AddSingleton(_ => ModelCatalogue.CreateBuiltIn());
         services.AddSingleton(_ => PluginCatalog.LoadDefault());
@@ -88,6 +90,12 @@ public static class WorkerHost
         });
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks().AddCheck<WorkerHealthCheck>("worker");
+        // Check runs the check on every call; Watch streams hear the publisher, every 5 s instead of the default 30
+        services.Configure<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckPublisherOptions>(o =>
+        {
+            o.Delay = TimeSpan.FromSeconds(1);
+            o.Period = TimeSpan.FromSeconds(5);
+        });
         services.AddHostedService<ShutdownDrain>();
 
         configure?.Invoke(builder);

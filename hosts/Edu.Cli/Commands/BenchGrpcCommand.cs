@@ -11,7 +11,6 @@ using Edu.Inference;
 using Edu.Inference.Output;
 using Edu.Models.Catalogue;
 using Edu.Models.Checkpoints;
-using Edu.Models.Runtime;
 using Edu.V1;
 using Edu.Worker;
 using Edu.Worker.Metrics;
