@@ -20,6 +20,7 @@ for s in seeds:
 order = ["xray", "microscopy", "dermoscopy", "endoscopy", "fundus", "ct", "mr"]
 modalities.sort(key=lambda m: order.index(m) if m in order else 99)
 summary = {}
+final_by_model = {}
 for m in modalities:
     rows = {}
     used = []
@@ -40,6 +41,7 @@ for m in modalities:
         e = [r["epochstotarget"] for r in rs]
         med = statistics.median([x if x is not None else epochs + 1 for x in e])
         medians[model] = med
+        final_by_model.setdefault(model, []).append(statistics.mean(r["finaldice"] for r in rs))
         ats = statistics.median([r["atsms"] for r in rs])
         secs = "–" if med > epochs else f"{med * steps * ats / 1000:.1f}"
         print(f"| {model} | {rs[0]['parameters']:,} | {' / '.join('–' if x is None else str(x) for x in e)} | "
@@ -48,3 +50,5 @@ for m in modalities:
     best = min(medians.values())
     summary[m] = [k for k, v in medians.items() if v == best and v <= epochs]
 print("\nFastest to the target (median epochs):", "; ".join(f"{m}: {', '.join(v) or 'none reached'}" for m, v in summary.items()))
+print("\nFinal validation Dice, mean over seeds and then over the modalities:",
+      ", ".join(f"{k} {statistics.mean(v):.3f}" for k, v in sorted(final_by_model.items(), key=lambda kv: -statistics.mean(kv[1]))))
