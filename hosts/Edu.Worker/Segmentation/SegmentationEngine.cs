@@ -131,7 +131,7 @@ public sealed class SegmentationEngine
         stage = _metrics.SegmentStage("upload", stage);
 
         await Progress(responses, "read", 0, cancellationToken).ConfigureAwait(false);
-        var image = await Task.Run(() => ReadInput(spool, header.SeriesInstanceUid, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var image = await ReadInputAsync(spool, header.SeriesInstanceUid, cancellationToken).ConfigureAwait(false);
         if (outputs.Contains(OutputKind.PngMask) && image.Size.Z > 1)
             throw new InvalidInputException("header.outputs", $"a PNG mask holds one 2-D image, but the input has {image.Size.Z} slices; ask for NIFTI (and OVERLAY for a picture)");
         _logger.LogInformation("Segment: {Files} file(s), {Bytes} bytes, size {Size}, series {Series}, model {Model} {Version}",
@@ -197,28 +197,33 @@ public sealed class SegmentationEngine
         return stage;
     }
 
-    private ImageVolume ReadInput(UploadSpool spool, string seriesUid, CancellationToken cancellationToken)
+    private async Task<ImageVolume> ReadInputAsync(UploadSpool spool, string seriesUid, CancellationToken cancellationToken)
     {
-        if (spool.Files.Count == 1 && string.IsNullOrEmpty(seriesUid))
-        {
-            string path = spool.PathOf(spool.Files[0]);
-            try
-            {
-                return _readers.Resolve(path).Read(path, cancellationToken);
-            }
-            catch (InvalidInputException e) when (e.Input.Contains(spool.Root, StringComparison.Ordinal))
-            {
-                // name the file as the client sent it, not the worker's temp path
-                throw new InvalidInputException(spool.Files[0], e.Problem, e);
-            }
-        }
+        bool oneFile = spool.Files.Count == 1 && string.IsNullOrEmpty(seriesUid);
+        string input = oneFile ? spool.PathOf(spool.Files[0]) : spool.Root;
         try
         {
-            return DicomSeriesReader.Read(spool.Root, string.IsNullOrEmpty(seriesUid) ? null : seriesUid, cancellationToken);
+            if (oneFile)
+            {
+                var reader = _readers.Resolve(input);
+                if (reader is not DicomImageReader || !_options.IsolateDicomDecoding)
+                    return await Task.Run(() => reader.Read(input, cancellationToken), cancellationToken).ConfigureAwait(false);
+            }
+            else if (!_options.IsolateDicomDecoding)
+                return await Task.Run(() => DicomSeriesReader.Read(spool.Root, string.IsNullOrEmpty(seriesUid) ? null : seriesUid, cancellationToken),
+                    cancellationToken).ConfigureAwait(false);
+            return await IsolatedDicomDecoder.ReadAsync(input, seriesUid, spool.Root + ".decoded", cancellationToken).ConfigureAwait(false);
         }
         catch (InvalidInputException e) when (e.Input.Contains(spool.Root, StringComparison.Ordinal))
         {
-            throw new InvalidInputException("DICOM upload", e.Problem.Replace(spool.Root, "", StringComparison.Ordinal), e);
+            // name the file as the client sent it, not the worker's temp path
+            throw oneFile
+                ? new InvalidInputException(spool.Files[0], e.Problem, e)
+                : new InvalidInputException("DICOM upload", e.Problem.Replace(spool.Root, "", StringComparison.Ordinal), e);
+        }
+        finally
+        {
+            if (Directory.Exists(spool.Root + ".decoded")) Directory.Delete(spool.Root + ".decoded", recursive: true);
         }
     }
 
