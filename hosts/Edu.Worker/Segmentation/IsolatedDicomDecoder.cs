@@ -30,13 +30,14 @@ public static class IsolatedDicomDecoder
         IReadOnlyDictionary<string, string>? environment = null)
     {
         Directory.CreateDirectory(workFolder);
-        var start = new ProcessStartInfo(DotnetHost())
+        var (program, prefix) = ChildCommand();
+        var start = new ProcessStartInfo(program)
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "edu-worker.dll"), Verb, input, workFolder, seriesUid ?? ""])
+        foreach (string a in (string[])[.. prefix, Verb, input, workFolder, seriesUid ?? ""])
             start.ArgumentList.Add(a);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
             start.Environment[name] = value;
@@ -112,9 +113,15 @@ public static class IsolatedDicomDecoder
         return new ImageVolume(new ImageGeometry(size, h.Spacing, h.Origin, h.Direction), h.Channels, voxels, h.PixelType, h.Metadata);
     }
 
-    // the host that runs this process (dotnet for `dotnet edu.dll`, test hosts and `edu serve`), else dotnet on PATH
-    private static string DotnetHost() =>
-        Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
+    // the published edu-worker runs itself; under a dotnet host (`dotnet edu-worker.dll`, `edu serve`, test hosts) the
+    // worker assembly beside this one runs on the same host
+    private static (string Program, string[] Prefix) ChildCommand()
+    {
+        string? self = Environment.ProcessPath;
+        if (self is not null && Path.GetFileNameWithoutExtension(self) == "edu-worker") return (self, []);
+        string host = self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
+        return (host, [Path.Combine(AppContext.BaseDirectory, "edu-worker.dll")]);
+    }
 
     private sealed record Failure(string? Input, string? Problem);
 
