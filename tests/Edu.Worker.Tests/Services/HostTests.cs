@@ -38,7 +38,7 @@ public sealed class HostTests
     {
         using var temp = new TempDir();
         await using var worker = await TestWorker.StartAsync(temp.Sub("models"), temp.Sub("data"),
-            new Dictionary<string, string?> { ["Worker:DrainSeconds"] = "3" });
+            new Dictionary<string, string?> { ["Worker:DrainSeconds"] = "5" });
         var health = worker.Client<Health.HealthClient>();
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving,
             (await health.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(30))).Status);
