@@ -1,6 +1,5 @@
 using System.Net;
 using Edu.Models.Catalogue;
-using Edu.Models.Runtime;
 using Edu.Plugins;
 using Edu.Worker.Configuration;
 using Edu.Worker.Datasets;

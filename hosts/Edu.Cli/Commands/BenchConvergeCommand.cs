@@ -7,6 +7,9 @@ using Edu.Abstractions.Errors;
 using Edu.Cli.Training;
 using Edu.Models.Benchmarks;
 using Edu.Training;
+using Edu.Cli.Hosting;
+using Edu.Imaging;
+using Edu.Training.Datasets;
 using Spectre.Console;
 
 namespace Edu.Cli.Commands;
@@ -77,6 +80,8 @@ public static class BenchConvergeCommand
                 Preprocessing = parse.GetValue(preprocessing),
             };
             options.Validate();
+            // a dataset that does not open is refused here, once, before any output folder or child process exists
+            SegmentationDataset.Open(options.Dataset, ImageReaderRegistry.CreateDefault(CliPlugins.Catalog.Readers));
             string outDir = Folder(parse.GetValue(output));
             if (names.Length == 1 && Environment.GetEnvironmentVariable(ChildVariable) == "1")
             {

@@ -47,4 +47,14 @@ public sealed class BenchConvergeCommandTests : IDisposable
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("--target", r.StdErr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_missing_dataset_is_refused_before_anything_is_written()
+    {
+        string output = Path.Combine(_root, "never");
+        var r = EduProcess.Run(["bench", "converge", "--dataset", Path.Combine(_root, "missing"), "--out", output]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("missing", r.StdErr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output));
+    }
 }
