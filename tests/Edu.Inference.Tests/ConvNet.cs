@@ -15,10 +15,9 @@ internal sealed class ConvNet : Module<Tensor, Tensor>
 
     public ConvNet(int dims, int inChannels, int outChannels, int kernel, int seed, bool flipSymmetric = false) : base(nameof(ConvNet))
     {
-        torch.manual_seed(seed);
-        conv = dims == 2
+        conv = Edu.Models.Catalogue.ModelCatalogue.Seeded<Module<Tensor, Tensor>>(seed, () => dims == 2
             ? Conv2d(inChannels, outChannels, kernel, padding: kernel / 2)
-            : Conv3d(inChannels, outChannels, kernel, padding: kernel / 2);
+            : Conv3d(inChannels, outChannels, kernel, padding: kernel / 2));
         RegisterComponents();
         if (flipSymmetric)
         {

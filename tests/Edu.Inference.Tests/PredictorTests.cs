@@ -14,8 +14,7 @@ public sealed class PredictorTests
     private static string SavePackage(TempDir dir, string architecture, ModelHyperparameters hp, string? pipeline = null, int[]? patch = null,
         string folder = "pkg", int seed = 3)
     {
-        torch.manual_seed(seed);
-        using var model = Catalogue.Create(architecture, hp);
+        using var model = Catalogue.Create(architecture, hp, seed);
         string path = dir.File(folder);
         ModelPackage.Save(path, TestImages.Manifest(architecture, hp, pipeline, patch), model);
         return path;

@@ -1,3 +1,4 @@
+using Edu.Models.Catalogue;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,11 +9,10 @@ public sealed class TorchLoadsTests
     [Fact]
     public void Native_library_loads_and_a_tiny_conv_net_trains_one_step()
     {
-        torch.manual_seed(1);
         using var scope = torch.NewDisposeScope();
-        var net = nn.Sequential(nn.Conv2d(1, 4, 3, padding: 1), nn.ReLU(), nn.Conv2d(4, 1, 1));
+        var net = ModelCatalogue.Seeded(1, () => nn.Sequential(nn.Conv2d(1, 4, 3, padding: 1), nn.ReLU(), nn.Conv2d(4, 1, 1)));
         var optimizer = optim.Adam(net.parameters(), lr: 0.01);
-        var input = torch.randn(2, 1, 8, 8);
+        var input = TestRandom.Normal(2, 1, 8, 8);
         var target = (input > 0).to_type(ScalarType.Float32);
         var before = net.parameters().Select(p => p.detach().clone()).ToList();
 

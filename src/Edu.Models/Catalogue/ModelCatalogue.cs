@@ -16,8 +16,24 @@ public sealed class ModelCatalogue
     private readonly Lock _lock = new();
 
     // Layer initialisation draws from LibTorch's one process-wide generator. Building every net under one lock keeps a
-    // seeded build reproducible while other threads (a worker's jobs, parallel tests) build nets of their own.
+    // seeded build reproducible while other threads (a worker's jobs, parallel tests) build nets of their own. Code that
+    // draws from that generator outside this lock (torch.randn without a generator) can still disturb a seeded build:
+    // draw from a private torch.Generator instead, or build through Seeded.
     private static readonly Lock InitLock = new();
+
+    /// <summary>
+    /// Runs <paramref name="build"/> with LibTorch's global generator seeded to <paramref name="seed"/>, under the lock that every
+    /// catalogue build takes, so modules built outside the catalogue (a plugin's own blocks, tests) are reproducible too.
+    /// </summary>
+    public static T Seeded<T>(long seed, Func<T> build)
+    {
+        ArgumentNullException.ThrowIfNull(build);
+        lock (InitLock)
+        {
+            manual_seed(seed);
+            return build();
+        }
+    }
 
     /// <summary>The built-in names, in catalogue order.</summary>
     public static IReadOnlyList<string> BuiltInNames { get; } = ["unet", "attention-unet", "unet-mde", "attention-unet-mde", "unetpp", "edu"];
@@ -86,10 +102,7 @@ public sealed class ModelCatalogue
             throw new InvalidInputException("spatial dims", $"{hyperparameters.SpatialDims} is not supported: use 2 or 3");
         if (hyperparameters.InChannels < 1 || hyperparameters.Classes < 1 || hyperparameters.Depth < 1 || hyperparameters.BaseChannels is < 1)
             throw new InvalidInputException(name, "in-channels, classes, base channels and depth must all be at least 1");
-        lock (InitLock)
-        {
-            if (seed is long s) manual_seed(s);
-            return definition.Factory(hyperparameters);
-        }
+        if (seed is long s) return Seeded(s, () => definition.Factory(hyperparameters));
+        lock (InitLock) return definition.Factory(hyperparameters);
     }
 }

@@ -26,8 +26,7 @@ public sealed class SegmentCommandTests : IDisposable
     private string SaveRun(string name, int inChannels, int dims = 2)
     {
         var hp = new ModelHyperparameters(dims, inChannels, 2, 4, 2);
-        torch.manual_seed(4);
-        using var model = ModelCatalogue.CreateBuiltIn().Create("unet", hp);
+        using var model = ModelCatalogue.CreateBuiltIn().Create("unet", hp, seed: 4);
         var manifest = new ModelManifest
         {
             Name = "tiny-lung", Version = "1", Architecture = "unet", Hyperparameters = hp, Modality = "xray",

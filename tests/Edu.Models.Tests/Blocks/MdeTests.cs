@@ -1,4 +1,5 @@
 using Edu.Models.Blocks;
+using Edu.Models.Catalogue;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -12,16 +13,16 @@ public sealed class MdeTests
     public void Fused_depthwise_convolution_equals_the_unfused_three_scale_formula(int dims)
     {
         using var scope = NewDisposeScope();
-        torch.manual_seed(7);
         const long c = 5;
-        using var mde = new Mde(dims, c);
+        using var mde = ModelCatalogue.Seeded(7, () => new Mde(dims, c));
+        using var generator = new Generator(7);
         var (g3, g5, g7, gain) = mde.EnhancementParameters;
         using (no_grad())
         {
-            gain.copy_(randn(3, c) * 2);
-            foreach (var g in new[] { g3, g5, g7 }) g.add_(rand_like(g) * 0.05);
+            gain.copy_(randn([3, c], generator: generator) * 2);
+            foreach (var g in new[] { g3, g5, g7 }) g.add_(rand(g.shape, generator: generator) * 0.05);
         }
-        var e = dims == 2 ? randn(2, c, 13, 11) : randn([1, c, 9, 7, 8]);
+        var e = randn(dims == 2 ? [2, c, 13, 11] : [1, c, 9, 7, 8], generator: generator);
 
         using (no_grad())
         {
@@ -48,8 +49,7 @@ public sealed class MdeTests
         const long c = 3;
         (Tensor Output, Dictionary<string, Tensor> Grads, Dictionary<string, Tensor> Buffers) Step(bool recompute)
         {
-            torch.manual_seed(21);
-            var mde = new Mde(dims, c) { RecomputeInBackward = recompute };
+            var mde = ModelCatalogue.Seeded(21, () => new Mde(dims, c) { RecomputeInBackward = recompute });
             mde.train();
             using var generator = new Generator(5);
             long[] shape = dims == 2 ? [2, c, 12, 10] : [2, c, 8, 6, 7];
@@ -127,10 +127,10 @@ public sealed class MdeTests
     public void Gains_start_at_one_and_receive_gradients_through_the_fused_kernel()
     {
         using var scope = NewDisposeScope();
-        using var mde = new Mde(2, 3);
+        using var mde = ModelCatalogue.Seeded(1, () => new Mde(2, 3));
         var (g3, _, _, gain) = mde.EnhancementParameters;
         Assert.True(gain.eq(1).all().item<bool>());
-        var e = randn(1, 3, 8, 8);
+        var e = TestRandom.Normal(1, 3, 8, 8);
         mde.forward(e, zeros_like(e)).pow(2).sum().backward();
         Assert.True(gain.grad!.abs().sum().item<float>() > 0);
         Assert.True(g3.grad!.abs().sum().item<float>() > 0);

@@ -16,19 +16,17 @@ public sealed class CheckpointTests
     {
         using var dir = new TempDir();
         using var scope = NewDisposeScope();
-        torch.manual_seed(5);
-        var x = randn(2, 1, 32, 32);
-        var y = (randn(2, 2, 32, 32) > 0).to_type(ScalarType.Float32);
+        using var inputs = new Generator(5);
+        var x = randn([2, 1, 32, 32], generator: inputs);
+        var y = (randn([2, 2, 32, 32], generator: inputs) > 0).to_type(ScalarType.Float32);
 
-        torch.manual_seed(1);
-        using var a = Catalogue.Create("edu", Small);
+        using var a = Catalogue.Create("edu", Small, seed: 1);
         var optA = optim.Adam(a.parameters(), lr: 1e-2);
         for (int i = 0; i < 2; i++) Step(a, optA, x, y);
         TrainingCheckpoint.Save(dir.Path, a, optA, new CheckpointInfo("edu", Small, 1, 2));
         var expected = Step(a, optA, x, y);
 
-        torch.manual_seed(2); // different initial weights: everything must come from the checkpoint
-        using var b = Catalogue.Create("edu", Small);
+        using var b = Catalogue.Create("edu", Small, seed: 2); // different initial weights: everything must come from the checkpoint
         var optB = optim.Adam(b.parameters(), lr: 1e-2);
         var info = TrainingCheckpoint.Load(dir.Path, b, optB);
         var actual = Step(b, optB, x, y);
@@ -66,7 +64,7 @@ public sealed class CheckpointTests
             Assert.Equal("zscore", m.Preprocessing!.Value.GetProperty("steps")[0].GetProperty("op").GetString());
             Assert.Equal(Small, m.Hyperparameters);
             using var _ = no_grad();
-            var x = randn(1, 1, 32, 32);
+            var x = TestRandom.Normal(1, 1, 32, 32);
             Assert.True(model.forward(x).allclose(loaded.forward(x), atol: 1e-6));
         }
         Assert.Throws<InvalidInputException>(() => ModelPackage.Save(dir.File("pkg"), manifest, model));
@@ -106,12 +104,10 @@ public sealed class CheckpointTests
     {
         using var dir = new TempDir();
         using var scope = NewDisposeScope();
-        torch.manual_seed(3);
-        using var a = Catalogue.Create("edu", Small);
+        using var a = Catalogue.Create("edu", Small, seed: 3);
         TrainOnce(a);
         Weights.ExportPyTorch(a, dir.File("w.pt"));
-        torch.manual_seed(4);
-        using var b = Catalogue.Create("edu", Small);
+        using var b = Catalogue.Create("edu", Small, seed: 4);
         Weights.ImportPyTorch(b, dir.File("w.pt"));
         foreach (var ((k, ta), (_, tb)) in a.state_dict().Zip(b.state_dict()))
             Assert.True(ta.eq(tb).all().item<bool>(), k);
@@ -143,6 +139,6 @@ public sealed class CheckpointTests
     private static void TrainOnce(nn.Module<Tensor, Tensor> model)
     {
         var opt = optim.Adam(model.parameters(), lr: 1e-2);
-        Step(model, opt, randn(2, 1, 32, 32), (randn(2, 2, 32, 32) > 0).to_type(ScalarType.Float32));
+        Step(model, opt, TestRandom.Normal(2, 1, 32, 32), (TestRandom.Normal(2, 2, 32, 32) > 0).to_type(ScalarType.Float32));
     }
 }

@@ -27,7 +27,7 @@ public sealed class LeakTests
         {
             using var scope = NewDisposeScope();
             using var _ = no_grad();
-            model.forward(randn(shape));
+            model.forward(TestRandom.Normal(shape));
         }
         model.train();
         Assert.Equal(0, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
@@ -36,7 +36,7 @@ public sealed class LeakTests
     private static void Step(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, long[] shape)
     {
         using var scope = NewDisposeScope();
-        var x = randn(shape);
+        var x = TestRandom.Normal(shape);
         var y = (x > 0).to_type(ScalarType.Float32);
         optimizer.zero_grad();
         var loss = nn.functional.binary_cross_entropy_with_logits(model.forward(x), y);

@@ -27,7 +27,7 @@ public sealed class ParameterCountTests
     public void One_mde_has_c_squared_plus_88c_in_2d_and_plus_500c_in_3d(int dims, long perChannel)
     {
         const long c = 12;
-        using var mde = new Mde(dims, c);
+        using var mde = ModelCatalogue.Seeded(0, () => new Mde(dims, c));
         Assert.Equal(c * c + perChannel * c, Layers.CountParameters(mde));
     }
 

@@ -46,9 +46,11 @@ public sealed class SegmentationLossesTests
     public void Gradients_flow_to_the_logits(string name, int classes)
     {
         using var scope = NewDisposeScope();
-        manual_seed(1);
-        var logits = randn(2, classes, 4, 4).requires_grad_();
-        var target = classes == 1 ? (rand(2, 1, 4, 4) > 0.5).to_type(ScalarType.Float32) : randint(0, classes, [2, 4, 4]);
+        using var generator = new Generator(1); // not the global one: seeded net builds run in parallel tests
+        var logits = randn([2, classes, 4, 4], generator: generator).requires_grad_();
+        var target = classes == 1
+            ? (rand([2, 1, 4, 4], generator: generator) > 0.5).to_type(ScalarType.Float32)
+            : randint(0, classes, [2, 4, 4], generator: generator);
         var loss = SegmentationLosses.Get(name, classes)(logits, target);
         loss.backward();
         Assert.NotNull(logits.grad);
