@@ -6,7 +6,7 @@
 set -euo pipefail
 
 run_packages=(libgdcm-cil)
-test_packages=()
+test_packages=(dicom3tools python3-pydicom python3-numpy)
 
 case "${1:-run}" in
   run)  wanted=("${run_packages[@]}") ;;

@@ -37,26 +37,7 @@ public static class DicomSeriesReader
     /// </summary>
     public static ImageVolume Read(string folder, string? seriesUid = null, CancellationToken cancellationToken = default)
     {
-        var headers = ScanHeaders(folder, cancellationToken);
-        if (headers.Count == 0)
-            throw new InvalidInputException(folder, "no DICOM image files found in this folder (searched recursively)");
-
-        var series = headers.GroupBy(h => h.SeriesUid).ToList();
-        List<SliceHeader> slices;
-        if (seriesUid is not null)
-        {
-            slices = series.FirstOrDefault(g => g.Key == seriesUid)?.ToList()
-                ?? throw new InvalidInputException(folder, $"series {seriesUid} is not in this folder; it holds {Describe(series)}");
-        }
-        else if (series.Count > 1)
-        {
-            throw new InvalidInputException(folder, $"holds {series.Count} series; choose one with --series UID: {Describe(series)}");
-        }
-        else
-        {
-            slices = series[0].ToList();
-        }
-
+        var slices = ChooseSeries(folder, seriesUid, cancellationToken);
         if (slices.Count == 1)
             return DicomFileReader.Read(slices[0].Path, alreadyValidated: true);
 
@@ -64,11 +45,37 @@ public static class DicomSeriesReader
         return Stack(sorted, cancellationToken);
     }
 
+    /// <summary>
+    /// The files <see cref="Read"/> would stack for the same arguments, in slice order (index z of the volume is
+    /// file z, or frame z of a lone multi-frame file), with their header attributes: what a derived object references.
+    /// </summary>
+    internal static IReadOnlyList<(string Path, DicomImageAttributes Attributes)> ReadSources(string folder, string? seriesUid, CancellationToken cancellationToken)
+    {
+        var slices = ChooseSeries(folder, seriesUid, cancellationToken);
+        var sorted = slices.Count == 1 ? slices : SortAndCheck(folder, slices);
+        return sorted.Select(s => (s.Path, s.Attributes)).ToList();
+    }
+
+    private static List<SliceHeader> ChooseSeries(string folder, string? seriesUid, CancellationToken cancellationToken)
+    {
+        var headers = ScanHeaders(folder, cancellationToken);
+        if (headers.Count == 0)
+            throw new InvalidInputException(folder, "no DICOM image files found in this folder (searched recursively)");
+
+        var series = headers.GroupBy(h => h.SeriesUid).ToList();
+        if (seriesUid is not null)
+            return series.FirstOrDefault(g => g.Key == seriesUid)?.ToList()
+                ?? throw new InvalidInputException(folder, $"series {seriesUid} is not in this folder; it holds {Describe(series)}");
+        if (series.Count > 1)
+            throw new InvalidInputException(folder, $"holds {series.Count} series; choose one with --series UID: {Describe(series)}");
+        return series[0].ToList();
+    }
+
     private static string Describe(IEnumerable<IGrouping<string, SliceHeader>> series) =>
         string.Join("; ", series.Select(g => $"{g.Key} ({g.First().Modality} '{g.First().Description}', {g.Count()} files)"));
 
     private sealed record SliceHeader(string Path, string SeriesUid, string Modality, string Description,
-        int Rows, int Columns, int Frames, double[]? Position, double[]? Orientation);
+        int Rows, int Columns, int Frames, double[]? Position, double[]? Orientation, DicomImageAttributes Attributes);
 
     private static List<SliceHeader> ScanHeaders(string folder, CancellationToken cancellationToken)
     {
@@ -96,7 +103,7 @@ public static class DicomSeriesReader
         string uid = Text(0x0020000E);
         return new SliceHeader(path, uid.Length > 0 ? uid : "(no SeriesInstanceUID)", Text(0x00080060), Text(0x0008103E),
             attributes.Rows.Value, attributes.Columns.Value, attributes.NumberOfFrames ?? 1,
-            ParseVector(Text(0x00200032), 3), ParseVector(Text(0x00200037), 6));
+            ParseVector(Text(0x00200032), 3), ParseVector(Text(0x00200037), 6), attributes);
     }
 
     // Part 10 files carry "DICM" at 128; files without the preamble start with a group 0002 or 0008 tag.

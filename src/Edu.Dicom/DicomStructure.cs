@@ -21,7 +21,15 @@ namespace Edu.Dicom;
 public sealed record DicomImageAttributes(
     string TransferSyntaxUid, int? Rows, int? Columns, int? NumberOfFrames,
     bool HasPixelData, bool PixelDataEncapsulated, long PixelDataLength,
-    IReadOnlyDictionary<uint, string> Text, IReadOnlyDictionary<uint, int> UnsignedShorts);
+    IReadOnlyDictionary<uint, string> Text, IReadOnlyDictionary<uint, int> UnsignedShorts)
+{
+    /// <summary>
+    /// Raw top-level values a derived object (a DICOM SEG) copies or references: the patient and study modules,
+    /// SOP class and instance, frame of reference, character set. Text values keep their bytes, so the source's
+    /// character set travels with them.
+    /// </summary>
+    public IReadOnlyDictionary<uint, byte[]> ReferenceValues { get; init; } = new Dictionary<uint, byte[]>();
+}
 
 /// <summary>
 /// Walks a DICOM file's data elements in C# before GDCM sees it, and refuses what is structurally
@@ -296,12 +304,13 @@ public static class DicomStructure
         public string PhotometricInterpretation { get; private set; } = "";
         private int? _frames;
         private readonly Dictionary<uint, string> _text = [];
+        private readonly Dictionary<uint, byte[]> _reference = [];
 
         public InvalidInputException Fail(string problem) => new(name, problem);
 
         public DicomImageAttributes Attributes(string syntax) =>
             new(syntax, Values.TryGetValue(0x00280010, out var r) ? r : null, Values.TryGetValue(0x00280011, out var c) ? c : null,
-                _frames, _hasPixelData, _encapsulated, _pixelLength, _text, Values);
+                _frames, _hasPixelData, _encapsulated, _pixelLength, _text, Values) { ReferenceValues = _reference };
 
         public Element ReadElement(ref Reader r, int depth)
         {
@@ -409,6 +418,8 @@ public static class DicomStructure
 
         private void Remember(Element e, Reader r)
         {
+            if (DicomReferenceTags.All.Contains(e.Tag) && e.Length <= 1024)
+                _reference[e.Tag] = r.Data.AsSpan((int)e.ValueOffset, (int)e.Length).ToArray();
             switch (e.Tag)
             {
                 case 0x00280010 or 0x00280011 or 0x00280100 or 0x00280101 or 0x00280102 or 0x00280103 or 0x00280002 or 0x00280006:

@@ -4,17 +4,20 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Edu.Abstractions.Errors;
 using Edu.Cli.Hosting;
+using Edu.Cli.Imaging;
 using Edu.Cli.Segmentation;
+using Edu.Dicom;
 using Edu.Inference;
 using Edu.Inference.Output;
 
 namespace Edu.Cli.Commands;
 
 /// <summary>
-/// <c>edu segment --model RUN_OR_PACKAGE INPUT... --out DIR [--overlay] [--tta] [--overlap 0.5] [--patch P] [--largest]
+/// <c>edu segment --model RUN_OR_PACKAGE INPUT... --out DIR [--overlay] [--dicom-seg] [--tta] [--overlap 0.5] [--patch P] [--largest]
 /// [--threshold 0.5] [--bf16] [--device cpu] [--series UID] [--json]</c>: segments files, folders of images and DICOM series.
 /// Writes <c>{case}_seg.png</c> for 2-D raster inputs (label values 0, 1, 2…) and <c>{case}_seg.nii.gz</c> otherwise
-/// (geometry kept), plus <c>{case}_overlay.png</c> with <c>--overlay</c>. DIR may exist; if any file this run would
+/// (geometry kept), plus <c>{case}_overlay.png</c> with <c>--overlay</c> and <c>{case}_seg.dcm</c> (a DICOM Segmentation in the
+/// source's study) with <c>--dicom-seg</c>. DIR may exist; if any file this run would
 /// write is there already, nothing is segmented and nothing is written (exit 2): results never overwrite a file.
 /// </summary>
 public static class SegmentCommand
@@ -48,6 +51,7 @@ public static class SegmentCommand
         var model = new Option<string>("--model") { Description = "A model package folder (with model.json) or a training run folder (package in RUN/model/).", Required = true };
         var output = new Option<string>("--out") { Description = "Folder for the results (created if needed); existing files are never overwritten.", Required = true };
         var overlay = new Option<bool>("--overlay") { Description = "Also write {case}_overlay.png: the labels in colour over the image (busiest slice of a volume)." };
+        var dicomSeg = new Option<bool>("--dicom-seg") { Description = "Also write {case}_seg.dcm: a DICOM Segmentation (SEG) in the source's study and frame of reference, for a PACS. DICOM inputs only." };
         var tta = new Option<bool>("--tta") { Description = "Test-time augmentation: average over every combination of axis flips." };
         var overlap = new Option<double>("--overlap") { Description = "Sliding-window overlap, 0 to 0.9.", DefaultValueFactory = _ => 0.5 };
         var patch = new Option<int[]?>("--patch") { Description = "Window size in voxels, x y [z] or one value (default: the package's training patch).", AllowMultipleArgumentsPerToken = true };
@@ -59,7 +63,7 @@ public static class SegmentCommand
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object with every case's outputs and label volumes." };
         var command = new Command("segment", "Segment images with a trained model; write label maps (NIfTI or PNG) and overlays, print label volumes in ml.")
         {
-            inputs, model, output, overlay, tta, overlap, patch, largest, threshold, bf16, device, series, json,
+            inputs, model, output, overlay, dicomSeg, tta, overlap, patch, largest, threshold, bf16, device, series, json,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -74,7 +78,7 @@ public static class SegmentCommand
                 BFloat16 = parse.GetValue(bf16),
             };
             var report = Run(parse.GetValue(model)!, parse.GetValue(inputs)!, parse.GetValue(output)!, options,
-                parse.GetValue(overlay), parse.GetValue(series), !parse.GetValue(json), cancellationToken);
+                parse.GetValue(overlay), parse.GetValue(dicomSeg), parse.GetValue(series), !parse.GetValue(json), cancellationToken);
             if (parse.GetValue(json))
                 Console.Out.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
             return Task.FromResult(CliApp.Ok);
@@ -84,14 +88,16 @@ public static class SegmentCommand
 
     /// <summary>Segments every case and writes its results; with <paramref name="verbose"/> prints a summary per case.</summary>
     public static Report Run(string modelPath, IReadOnlyList<string> inputs, string outDir, PredictorOptions options, bool overlay,
-        string? seriesUid, bool verbose, CancellationToken cancellationToken)
+        bool dicomSeg, string? seriesUid, bool verbose, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var cases = SegmentationInputs.Expand(inputs);
         outDir = Path.GetFullPath(outDir);
         if (File.Exists(outDir)) throw new InvalidInputException(outDir, "is a file; --out must be a folder");
-        var planned = cases.SelectMany(c => PossibleOutputs(c, outDir, overlay)).ToList();
+        if (dicomSeg && cases.FirstOrDefault(c => !IsDicom(c)) is { } notDicom)
+            throw new InvalidInputException(notDicom.Source, "--dicom-seg needs DICOM input (a DICOM file or a folder holding a series): a SEG references its source images");
+        var planned = cases.SelectMany(c => PossibleOutputs(c, outDir, overlay, dicomSeg)).ToList();
         var existing = planned.Where(f => File.Exists(f) || Directory.Exists(f)).ToList();
         if (existing.Count > 0)
             throw new InvalidInputException(existing[0],
@@ -125,6 +131,19 @@ public static class SegmentCommand
                 PredictionWriter.WriteOverlay(image, prediction.Labels, path, null, cancellationToken);
                 outputs.Add(path);
             }
+            if (dicomSeg)
+            {
+                string path = Path.Combine(outDir, item.Name + "_seg.dcm");
+                var segOptions = new DicomSegOptions
+                {
+                    LabelNames = prediction.Statistics.ToDictionary(l => l.Label, l => l.Name),
+                    AlgorithmName = predictor.Manifest.Name,
+                    AlgorithmVersion = predictor.Manifest.Version,
+                };
+                PredictionWriter.WriteStream(path, stream => DicomSegWriter.Write(prediction.Labels, item.Files[0],
+                    item.IsDicomSeries ? seriesUid : null, stream, segOptions, cancellationToken));
+                outputs.Add(path);
+            }
             var labels = prediction.Statistics.Select(s => new LabelReport(s.Label, s.Name, s.Voxels, Math.Round(s.VolumeMl, 6))).ToList();
             reports.Add(new CaseReport(item.Name, item.Files, image.Size.ToArray(), outputs, labels));
             if (verbose)
@@ -137,12 +156,16 @@ public static class SegmentCommand
         return new Report($"{predictor.Manifest.Name}:{predictor.Manifest.Version}", package, options.Device, reports);
     }
 
-    private static IEnumerable<string> PossibleOutputs(SegmentationCase item, string outDir, bool overlay)
+    private static IEnumerable<string> PossibleOutputs(SegmentationCase item, string outDir, bool overlay, bool dicomSeg)
     {
         yield return Path.Combine(outDir, item.Name + "_seg.png");
         yield return Path.Combine(outDir, item.Name + "_seg.nii.gz");
         if (overlay) yield return Path.Combine(outDir, item.Name + "_overlay.png");
+        if (dicomSeg) yield return Path.Combine(outDir, item.Name + "_seg.dcm");
     }
+
+    private static bool IsDicom(SegmentationCase item) =>
+        item.IsDicomSeries || (item.Files.Count == 1 && ImageInput.Readers.Resolve(item.Files[0]) is DicomImageReader);
 
     private static bool NeedsPlugins(string package)
     {

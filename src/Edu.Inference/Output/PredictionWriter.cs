@@ -40,6 +40,20 @@ public static class PredictionWriter
         WriteNew(path, temp => OverlayRenderer.WritePng(image, labels, temp, options, cancellationToken));
     }
 
+    /// <summary>
+    /// A result in a format this assembly does not know (a DICOM SEG from Edu.Dicom, say): <paramref name="write"/> fills
+    /// the stream, under the same never-overwrite rule.
+    /// </summary>
+    public static void WriteStream(string path, Action<Stream> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        WriteNew(path, temp =>
+        {
+            using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+            write(stream);
+        });
+    }
+
     private static void WriteNew(string path, Action<string> write)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);

@@ -87,13 +87,33 @@ public sealed class SegmentCommandTests : IDisposable
         string series = TestFiles.Dicom("series", "98892001", "CT5N");
         string runDir = SaveRun("run", 1);
 
-        var run = EduProcess.Run(["segment", "--model", runDir, series, "--out", Dir("out"), "--largest"]);
+        var run = EduProcess.Run(["segment", "--model", runDir, series, "--out", Dir("out"), "--largest", "--dicom-seg"]);
 
         Assert.True(run.ExitCode == 0, run.StdErr);
         Assert.Contains("lung", run.StdOut);
         var source = Imaging.ImageInput.Read(series, null).Volume;
         var labels = ImageReaderRegistry.CreateDefault().Read(Dir("out", "CT5N_seg.nii.gz"));
         Assert.True(source.Geometry.IsCloseTo(labels.Geometry), $"{source.Geometry} vs {labels.Geometry}");
+
+        // The SEG joins the source's study, one frame per slice holding the lung (one empty frame if none does).
+        var seg = Dicom.DicomStructure.Validate(Dir("out", "CT5N_seg.dcm"));
+        Assert.Equal(source.Metadata["StudyInstanceUID"], System.Text.Encoding.ASCII.GetString(seg.ReferenceValues[0x0020000D]).TrimEnd('\0'));
+        Assert.Equal((16, 16), (seg.Columns, seg.Rows));
+        int slicesWithLung = Enumerable.Range(0, 5).Count(z => labels.Voxels.AsSpan(z * 256, 256).Contains(1f));
+        Assert.Equal(Math.Max(1, slicesWithLung), seg.NumberOfFrames);
+    }
+
+    [Fact]
+    public void Dicom_seg_output_for_an_input_that_is_not_dicom_fails_with_exit_2_before_anything_is_written()
+    {
+        string images = Synth();
+        string runDir = SaveRun("run", 1);
+
+        var run = EduProcess.Run(["segment", "--model", runDir, images, "--out", Dir("out"), "--dicom-seg"]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--dicom-seg needs DICOM input", run.StdErr);
+        Assert.False(Directory.Exists(Dir("out")));
     }
 
     [Fact]

@@ -1,0 +1,280 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+using Edu.Abstractions.Errors;
+using Edu.Abstractions.Imaging;
+
+namespace Edu.Dicom;
+
+/// <summary>
+/// Writes a label volume as a DICOM Segmentation (SEG, binary, PS3.3 A.51): a new series in the source's study
+/// and frame of reference that a PACS files beside the images and viewers draw over them. One segment per label
+/// (background excluded), one 1-bit frame per segment and source slice that holds it (a segment found nowhere keeps
+/// one empty frame, so "nothing found" is stated), each frame referencing its source image. The patient and study
+/// attributes are copied byte for byte from the source (with its character set); nothing is logged.
+/// The labels must be in the source's own geometry, as the predictor returns them.
+/// </summary>
+public static class DicomSegWriter
+{
+    /// <summary>Segmentation Storage.</summary>
+    public const string SegmentationStorage = "1.2.840.10008.5.1.4.1.1.66.4";
+
+    private const string ExplicitVrLittleEndian = "1.2.840.10008.1.2.1";
+    private const uint ReferencedSegmentNumber = 0x0062000B, SegmentIdentificationSequence = 0x0062000A;
+    private const uint ImagePositionPatient = 0x00200032, PlanePositionSequence = 0x00209113;
+
+    private static readonly string FrameworkVersion =
+        typeof(DicomSegWriter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0";
+
+    /// <summary>
+    /// Writes the SEG of <paramref name="labels"/>, read from <paramref name="source"/> (the DICOM file or series folder the
+    /// image was read from, with the same <paramref name="seriesUid"/>), to <paramref name="output"/>.
+    /// </summary>
+    public static void Write(ImageVolume labels, string source, string? seriesUid, Stream output, DicomSegOptions options,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentException.ThrowIfNullOrEmpty(source);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(options);
+        if (labels.Channels != 1)
+            throw new InvalidInputException(source, $"a label volume has one channel, this one has {labels.Channels}");
+
+        IReadOnlyList<(string Path, DicomImageAttributes Attributes)> files;
+        if (Directory.Exists(source))
+        {
+            files = DicomSeriesReader.ReadSources(source, seriesUid, cancellationToken);
+        }
+        else
+        {
+            if (!File.Exists(source)) throw new InvalidInputException(source, "no such file or folder");
+            files = [(source, DicomStructure.Validate(source))];
+        }
+        var frames = SourceFrames(labels, source, files);
+        var (dataSet, instanceUid) = Build(labels, frames, files, options, cancellationToken);
+        WritePart10(dataSet, instanceUid, output);
+    }
+
+    /// <summary>Where label slice z came from: the file, its frame number (1-based, 0 for a single-frame file), its position.</summary>
+    private sealed record SourceFrame(string SopClassUid, string SopInstanceUid, int FrameNumber, double[]? Position);
+
+    private static List<SourceFrame> SourceFrames(ImageVolume labels, string source, IReadOnlyList<(string Path, DicomImageAttributes Attributes)> files)
+    {
+        var first = files[0].Attributes;
+        var size = labels.Geometry.Size;
+        if (first.Columns != size.X || first.Rows != size.Y)
+            throw new InvalidInputException(source, $"the labels are {size.X}×{size.Y} but the source images are {first.Columns}×{first.Rows}: a SEG needs the labels in the source geometry");
+        string Uid(DicomImageAttributes a, uint tag, string what) => TextValue(a, tag) is { Length: > 0 } v ? v
+            : throw new InvalidInputException(source, $"a source image has no {what}: it cannot be referenced");
+        var result = new List<SourceFrame>(size.Z);
+        if (files.Count == 1)
+        {
+            int count = first.NumberOfFrames ?? 1;
+            if (count != size.Z)
+                throw new InvalidInputException(source, $"the labels have {size.Z} slices but the source has {count} frame(s)");
+            bool hasFrameOfReference = TextValue(first, DicomReferenceTags.FrameOfReferenceUid).Length > 0;
+            if (count > 1 && !hasFrameOfReference)
+                throw new InvalidInputException(source, "a multi-frame source without a frame of reference cannot be described by a SEG here (no plane positions)");
+            for (int z = 0; z < count; z++)
+                result.Add(new(Uid(first, DicomReferenceTags.SopClassUid, "SOP Class UID"), Uid(first, DicomReferenceTags.SopInstanceUid, "SOP Instance UID"),
+                    count > 1 ? z + 1 : 0, hasFrameOfReference ? World(labels.Geometry, z) : null));
+            return result;
+        }
+        if (files.Count != size.Z)
+            throw new InvalidInputException(source, $"the labels have {size.Z} slices but the series has {files.Count} images");
+        double tolerance = Math.Max(1e-3, 0.25 * Math.Abs(labels.Geometry.Spacing[2]));
+        for (int z = 0; z < files.Count; z++)
+        {
+            var a = files[z].Attributes;
+            double[] expected = World(labels.Geometry, z);
+            double[]? actual = Vector(TextValue(a, DicomReferenceTags.ImagePositionPatient), 3);
+            if (actual is null || Math.Sqrt(actual.Zip(expected, (p, q) => (p - q) * (p - q)).Sum()) > tolerance)
+                throw new InvalidInputException(source, $"label slice {z} lies at ({string.Join(", ", expected.Select(v => v.ToString("0.###", CultureInfo.InvariantCulture)))}) but source image {Path.GetFileName(files[z].Path)} does not: the labels are not in this series' geometry");
+            result.Add(new(Uid(a, DicomReferenceTags.SopClassUid, "SOP Class UID"), Uid(a, DicomReferenceTags.SopInstanceUid, "SOP Instance UID"), 0, actual));
+        }
+        return result;
+    }
+
+    private static (DicomDataSet DataSet, string InstanceUid) Build(ImageVolume labels, List<SourceFrame> frames, IReadOnlyList<(string Path, DicomImageAttributes Attributes)> files,
+        DicomSegOptions options, CancellationToken cancellationToken)
+    {
+        var source = files[0].Attributes;
+        var g = labels.Geometry;
+        int columns = g.Size.X, rows = g.Size.Y, perSlice = columns * rows;
+        string seriesUid = DicomUids.New(), instanceUid = DicomUids.New(), dimensionUid = DicomUids.New();
+        string frameOfReference = TextValue(source, DicomReferenceTags.FrameOfReferenceUid);
+        bool spatial = frameOfReference.Length > 0;
+        var now = DateTime.Now;
+        string date = now.ToString("yyyyMMdd", CultureInfo.InvariantCulture), time = now.ToString("HHmmss", CultureInfo.InvariantCulture);
+
+        // Segments: every named label but the background, in label order; frames: the slices that hold each.
+        var segments = options.LabelNames.Where(p => p.Key > 0).OrderBy(p => p.Key).ToList();
+        if (segments.Count == 0)
+            throw new InvalidInputException("labels", "the model names no foreground label: a SEG needs at least one segment");
+        if (segments.Count > ushort.MaxValue) throw new InvalidInputException("labels", "more than 65535 labels");
+        var present = new bool[segments.Count, g.Size.Z];
+        var index = segments.Select((p, i) => (p.Key, i)).ToDictionary(p => p.Key, p => p.i);
+        for (int z = 0; z < g.Size.Z; z++)
+        {
+            var slice = labels.Voxels.AsSpan(z * perSlice, perSlice);
+            foreach (float v in slice)
+                if (v > 0 && index.TryGetValue((int)v, out int s)) present[s, z] = true;
+        }
+        var frameList = new List<(int Segment, int Z)>();
+        for (int s = 0; s < segments.Count; s++)
+        {
+            int before = frameList.Count;
+            for (int z = 0; z < g.Size.Z; z++) if (present[s, z]) frameList.Add((s, z));
+            if (frameList.Count == before) frameList.Add((s, 0)); // a segment found nowhere: one empty frame says so
+        }
+
+        var ds = new DicomDataSet();
+        if (source.ReferenceValues.TryGetValue(DicomReferenceTags.SpecificCharacterSet, out var charset)) ds.Bytes(DicomReferenceTags.SpecificCharacterSet, "CS", charset);
+        ds.Text(0x00080008, "CS", "DERIVED", "PRIMARY")
+          .Text(0x00080012, "DA", date).Text(0x00080013, "TM", time)
+          .Text(0x00080016, "UI", SegmentationStorage).Text(0x00080018, "UI", instanceUid)
+          .Text(0x00080023, "DA", date).Text(0x00080033, "TM", time)
+          .Text(0x00080060, "CS", "SEG")
+          .Text(0x00080070, "LO", "EDU.Framework")
+          .Text(0x0008103E, "LO", Truncate(options.SeriesDescription, 64))
+          .Text(0x00081090, "LO", Truncate(options.AlgorithmName, 64))
+          .Text(0x00181000, "LO", Truncate(options.DeviceSerialNumber, 64))
+          .Text(0x00181020, "LO", Truncate($"EDU.Framework {FrameworkVersion}", 64), Truncate($"{options.AlgorithmName} {options.AlgorithmVersion}".Trim(), 64))
+          .Text(0x0020000E, "UI", seriesUid)
+          .Integer(0x00200011, options.SeriesNumber)
+          .Integer(0x00200013, 1)
+          .Text(0x00700080, "CS", "EDU_SEGMENTATION").Text(0x00700081, "LO", Truncate($"{options.AlgorithmName} {options.AlgorithmVersion}".Trim(), 64)).Text(0x00700084, "PN");
+        foreach (var (tag, vr) in DicomReferenceTags.PatientAndStudy)
+            ds.Bytes(tag, vr, source.ReferenceValues.TryGetValue(tag, out var value) ? value : []);
+        ds.Text(0x0020000D, "UI", TextValue(source, DicomReferenceTags.StudyInstanceUid) is { Length: > 0 } study ? study
+            : throw new InvalidInputException(files[0].Path, "has no Study Instance UID: a SEG must join the source's study"));
+        if (spatial)
+        {
+            ds.Text(0x00200052, "UI", frameOfReference);
+            ds.Bytes(DicomReferenceTags.PositionReferenceIndicator, "LO",
+                source.ReferenceValues.TryGetValue(DicomReferenceTags.PositionReferenceIndicator, out var pri) ? pri : []);
+        }
+        else
+        {
+            // Without a patient coordinate system the rows and columns are described by Patient Orientation (type 2C).
+            ds.Bytes(DicomReferenceTags.PatientOrientation, "CS",
+                source.ReferenceValues.TryGetValue(DicomReferenceTags.PatientOrientation, out var orientation) ? orientation : []);
+        }
+
+        // Common Instance Reference: the source series and every instance a frame derives from.
+        var instances = frames.Select(f => (f.SopClassUid, f.SopInstanceUid)).Distinct().Select(r =>
+            new DicomDataSet().Text(0x00081150, "UI", r.SopClassUid).Text(0x00081155, "UI", r.SopInstanceUid)).ToList();
+        ds.Sequence(0x00081115, new DicomDataSet().Sequence(0x0008114A, instances)
+            .Text(0x0020000E, "UI", TextValue(source, DicomReferenceTags.SeriesInstanceUid)));
+
+        // Multi-frame dimensions: segment number, then (with a frame of reference) the plane position.
+        ds.Sequence(0x00209221, new DicomDataSet().Text(0x00209164, "UI", dimensionUid));
+        var dimensions = new List<DicomDataSet>
+        {
+            new DicomDataSet().Text(0x00209164, "UI", dimensionUid).AttributeTag(0x00209165, ReferencedSegmentNumber)
+                .AttributeTag(0x00209167, SegmentIdentificationSequence).Text(0x00209421, "LO", "ReferencedSegmentNumber"),
+        };
+        if (spatial)
+            dimensions.Add(new DicomDataSet().Text(0x00209164, "UI", dimensionUid).AttributeTag(0x00209165, ImagePositionPatient)
+                .AttributeTag(0x00209167, PlanePositionSequence).Text(0x00209421, "LO", "ImagePositionPatient"));
+        ds.Sequence(0x00209222, dimensions);
+
+        ds.UnsignedShorts(0x00280002, 1).Text(0x00280004, "CS", "MONOCHROME2").Integer(0x00280008, frameList.Count)
+          .UnsignedShorts(0x00280010, checked((ushort)rows)).UnsignedShorts(0x00280011, checked((ushort)columns))
+          .UnsignedShorts(0x00280100, 1).UnsignedShorts(0x00280101, 1).UnsignedShorts(0x00280102, 0).UnsignedShorts(0x00280103, 0)
+          .Text(0x00282110, "CS", "00")
+          .Text(0x00620001, "CS", "BINARY")
+          .Text(0x00620013, "CS", "NO");
+
+        ds.Sequence(0x00620002, segments.Select((p, s) =>
+        {
+            var (category, type) = options.Codes.TryGetValue(p.Key, out var codes) ? codes : (options.DefaultCategory, options.DefaultType);
+            return new DicomDataSet().Code(0x00620003, category).UnsignedShorts(0x00620004, (ushort)(s + 1))
+                .Text(0x00620005, "LO", Truncate(p.Value, 64)).Text(0x00620008, "CS", "AUTOMATIC")
+                .Text(0x00620009, "LO", Truncate(options.AlgorithmName, 64)).Code(0x0062000F, type);
+        }).ToList());
+
+        // Shared functional groups: orientation and pixel measures hold for every frame.
+        var shared = new DicomDataSet();
+        if (spatial)
+        {
+            var d = g.Direction;
+            shared.Sequence(0x00209116, new DicomDataSet().Decimals(0x00200037, d[0], d[3], d[6], d[1], d[4], d[7]));
+            shared.Sequence(0x00289110, new DicomDataSet().Decimals(0x00180050, Math.Abs(g.Spacing[2]))
+                .Decimals(0x00280030, g.Spacing[1], g.Spacing[0]));
+        }
+        ds.Sequence(0x52009229, shared);
+
+        var perFrame = new List<DicomDataSet>(frameList.Count);
+        foreach (var (s, z) in frameList)
+        {
+            var f = frames[z];
+            var sourceImage = new DicomDataSet().Text(0x00081150, "UI", f.SopClassUid).Text(0x00081155, "UI", f.SopInstanceUid)
+                .Code(0x0040A170, new DicomCode("121322", "DCM", "Source image for image processing operation"));
+            if (f.FrameNumber > 0) sourceImage.Integer(0x00081160, f.FrameNumber);
+            var item = new DicomDataSet()
+                .Sequence(0x00089124, new DicomDataSet().Sequence(0x00082112, sourceImage)
+                    .Code(0x00089215, new DicomCode("113076", "DCM", "Segmentation")))
+                .Sequence(0x00209111, new DicomDataSet().UnsignedLongs(0x00209157, spatial ? [(uint)(s + 1), (uint)(z + 1)] : [(uint)(s + 1)]))
+                .Sequence(SegmentIdentificationSequence, new DicomDataSet().UnsignedShorts(ReferencedSegmentNumber, (ushort)(s + 1)));
+            if (spatial) item.Sequence(PlanePositionSequence, new DicomDataSet().Decimals(ImagePositionPatient, f.Position!));
+            perFrame.Add(item);
+        }
+        ds.Sequence(0x52009230, perFrame);
+
+        // Pixel data: the frames' bits back to back, LSB first, as BitsAllocated 1 is packed.
+        long bits = (long)frameList.Count * perSlice;
+        if ((bits + 7) / 8 > int.MaxValue - 1)
+            throw new InvalidInputException("labels", $"{frameList.Count} frames of {columns}×{rows} do not fit one SEG");
+        var pixels = new byte[(bits + 7) / 8];
+        long bit = 0;
+        foreach (var (s, z) in frameList)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            float value = segments[s].Key;
+            var slice = labels.Voxels.AsSpan(z * perSlice, perSlice);
+            for (int i = 0; i < perSlice; i++, bit++)
+                if (slice[i] == value) pixels[bit >> 3] |= (byte)(1 << (int)(bit & 7));
+        }
+        ds.Bytes(0x7FE00010, "OB", pixels);
+        return (ds, instanceUid);
+    }
+
+    // PS3.10: 128-byte preamble, "DICM", the file meta information (explicit VR LE, led by its group length), the data set.
+    private static void WritePart10(DicomDataSet dataSet, string instanceUid, Stream output)
+    {
+        var meta = new DicomDataSet()
+            .Bytes(0x00020001, "OB", [0, 1])
+            .Text(0x00020002, "UI", SegmentationStorage)
+            .Text(0x00020003, "UI", instanceUid)
+            .Text(0x00020010, "UI", ExplicitVrLittleEndian)
+            .Text(0x00020012, "UI", DicomUids.ImplementationClassUid)
+            .Text(0x00020013, "SH", "EDU_FRAMEWORK");
+        output.Write(new byte[128]);
+        output.Write("DICM"u8);
+        new DicomDataSet().UnsignedLongs(0x00020000, checked((uint)meta.EncodedLength())).WriteTo(output);
+        meta.WriteTo(output);
+        dataSet.WriteTo(output);
+    }
+
+    private static double[] World(ImageGeometry g, int z)
+    {
+        var (x, y, w) = g.IndexToWorld(0, 0, z);
+        return [x, y, w];
+    }
+
+    private static string TextValue(DicomImageAttributes a, uint tag) =>
+        a.ReferenceValues.TryGetValue(tag, out var v) ? Encoding.ASCII.GetString(v).Trim('\0', ' ') : "";
+
+    private static double[]? Vector(string s, int count)
+    {
+        var parts = s.Split('\\', StringSplitOptions.TrimEntries);
+        if (parts.Length != count) return null;
+        var values = new double[count];
+        for (int i = 0; i < count; i++)
+            if (!double.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i])) return null;
+        return values;
+    }
+
+    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
+}
