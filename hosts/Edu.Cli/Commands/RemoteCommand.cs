@@ -37,7 +37,7 @@ public static class RemoteCommand
         var model = new Option<string>("--model") { Description = "Model package name on the worker.", Required = true };
         var version = new Option<string?>("--version") { Description = "Package version (default: the newest)." };
         var modality = new Option<string?>("--modality") { Description = "Modality id; must match the model's." };
-        var outputs = new Option<string>("--outputs") { Description = "Result files: any of nifti, png, overlay (comma-separated).", DefaultValueFactory = _ => "nifti" };
+        var outputs = new Option<string>("--outputs") { Description = "Result files: any of nifti, png, overlay, dicom-seg (comma-separated; dicom-seg for DICOM uploads).", DefaultValueFactory = _ => "nifti" };
         var tta = new Option<bool>("--tta") { Description = "Test-time augmentation (flips)." };
         var series = new Option<string?>("--series") { Description = "SeriesInstanceUID when the files hold several series." };
         var output = new Option<string>("--out") { Description = "Folder for the result files (created; existing files are never overwritten).", Required = true };
@@ -156,6 +156,7 @@ public static class RemoteCommand
     {
         OutputKind.Nifti => "labels.nii.gz",
         OutputKind.PngMask => "mask.png",
+        OutputKind.DicomSeg => "segmentation.dcm",
         _ => "overlay.png",
     };
 
@@ -168,7 +169,8 @@ public static class RemoteCommand
                 "nifti" => OutputKind.Nifti,
                 "png" => OutputKind.PngMask,
                 "overlay" => OutputKind.Overlay,
-                _ => throw new InvalidInputException("--outputs", $"'{part}' is not an output; use nifti, png, overlay"),
+                "dicom-seg" => OutputKind.DicomSeg,
+                _ => throw new InvalidInputException("--outputs", $"'{part}' is not an output; use nifti, png, overlay, dicom-seg"),
             });
         return [.. kinds.Distinct()];
     }

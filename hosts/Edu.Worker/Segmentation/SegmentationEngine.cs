@@ -28,7 +28,7 @@ namespace Edu.Worker.Segmentation;
 public sealed class SegmentationEngine
 {
     /// <summary>Result file names.</summary>
-    public const string NiftiFile = "labels.nii.gz", MaskFile = "mask.png", OverlayFile = "overlay.png";
+    public const string NiftiFile = "labels.nii.gz", MaskFile = "mask.png", OverlayFile = "overlay.png", DicomSegFile = "segmentation.dcm";
 
     private readonly WorkerOptions _options;
     private readonly ModelStore _models;
@@ -104,7 +104,7 @@ public sealed class SegmentationEngine
             throw new InvalidInputException("header.model", "no model name given");
         var outputs = header.Outputs.Distinct().ToList();
         if (outputs.Contains(OutputKind.Unspecified))
-            throw new InvalidInputException("header.outputs", "OUTPUT_KIND_UNSPECIFIED is not an output; use NIFTI, PNG_MASK or OVERLAY");
+            throw new InvalidInputException("header.outputs", "OUTPUT_KIND_UNSPECIFIED is not an output; use NIFTI, PNG_MASK, OVERLAY or DICOM_SEG");
         if (header.Options is { } o && (o.Overlap < 0 || o.Overlap > 0.9 || double.IsNaN(o.Overlap)))
             throw new InvalidInputException("header.options.overlap", $"{o.Overlap} is outside 0..0.9");
         return outputs;
@@ -134,6 +134,9 @@ public sealed class SegmentationEngine
         var image = await ReadInputAsync(spool, header.SeriesInstanceUid, cancellationToken).ConfigureAwait(false);
         if (outputs.Contains(OutputKind.PngMask) && image.Size.Z > 1)
             throw new InvalidInputException("header.outputs", $"a PNG mask holds one 2-D image, but the input has {image.Size.Z} slices; ask for NIFTI (and OVERLAY for a picture)");
+        string? dicomSource = DicomSource(spool, header.SeriesInstanceUid);
+        if (outputs.Contains(OutputKind.DicomSeg) && dicomSource is null)
+            throw new InvalidInputException("header.outputs", "DICOM_SEG references the source images: upload DICOM files (one image or one series), or ask for NIFTI");
         _logger.LogInformation("Segment: {Files} file(s), {Bytes} bytes, size {Size}, series {Series}, model {Model} {Version}",
             spool.Files.Count, spool.Bytes, image.Size, LogRedaction.Hash(image.Metadata.GetValueOrDefault("SeriesInstanceUID")), entry.Name, entry.Version);
         await Progress(responses, "read", 1, cancellationToken).ConfigureAwait(false);
@@ -164,12 +167,14 @@ public sealed class SegmentationEngine
             {
                 OutputKind.Nifti => NiftiFile,
                 OutputKind.PngMask => MaskFile,
+                OutputKind.DicomSeg => DicomSegFile,
                 _ => OverlayFile,
             };
             string path = Path.Combine(inputDir, "out-" + name);
             await Task.Run(() =>
             {
                 if (output == OutputKind.Overlay) OverlayRenderer.WritePng(image, prediction.Labels, path, null, cancellationToken);
+                else if (output == OutputKind.DicomSeg) WriteDicomSeg(prediction, entry, dicomSource!, header.SeriesInstanceUid, path, cancellationToken);
                 else _writers.Write(prediction.Labels, path, cancellationToken);
             }, cancellationToken).ConfigureAwait(false);
             files.Add(name);
@@ -195,6 +200,31 @@ public sealed class SegmentationEngine
             Status = new SegmentStatus { Ok = true, Message = $"segmented with {entry.Name} {entry.Version}", ElapsedSeconds = clock.Elapsed.TotalSeconds },
         }, cancellationToken).ConfigureAwait(false);
         return stage;
+    }
+
+    // The uploaded DICOM the image came from (the one file, or the folder of a series), or null for other formats.
+    private string? DicomSource(UploadSpool spool, string seriesUid)
+    {
+        bool oneFile = spool.Files.Count == 1 && string.IsNullOrEmpty(seriesUid);
+        if (!oneFile) return spool.Root; // read as a DICOM series
+        string file = spool.PathOf(spool.Files[0]);
+        return _readers.Resolve(file) is DicomImageReader ? file : null;
+    }
+
+    // Our own parser reads the uploaded headers (never GDCM), so this needs no isolation.
+    private static void WriteDicomSeg(Prediction prediction, ModelEntry entry, string source, string seriesUid, string path, CancellationToken cancellationToken)
+    {
+        var options = new DicomSegOptions
+        {
+            LabelNames = prediction.Statistics.ToDictionary(l => l.Label, l => l.Name),
+            AlgorithmName = entry.Name,
+            AlgorithmVersion = entry.Version,
+        };
+        // Built in memory (1 bit per voxel and frame), then written: the result files share the upload folder the writer scans.
+        using var seg = new MemoryStream();
+        DicomSegWriter.Write(prediction.Labels, source, Directory.Exists(source) && !string.IsNullOrEmpty(seriesUid) ? seriesUid : null, seg, options, cancellationToken);
+        using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+        seg.WriteTo(file);
     }
 
     private async Task<ImageVolume> ReadInputAsync(UploadSpool spool, string seriesUid, CancellationToken cancellationToken)

@@ -96,7 +96,7 @@ public sealed class SegmentationServiceTests
         string series = Path.Combine(AppContext.BaseDirectory, "TestData", "dicom", "series", "98892001", "CT5N");
         await using var worker = await TestWorker.StartAsync(temp.Sub("models"), temp.Sub("data"));
 
-        var outcome = await Segment.RunAsync(worker.Client<SegmentationService.SegmentationServiceClient>(), Header("ct3d", OutputKind.Nifti),
+        var outcome = await Segment.RunAsync(worker.Client<SegmentationService.SegmentationServiceClient>(), Header("ct3d", OutputKind.Nifti, OutputKind.DicomSeg),
             Directory.EnumerateFiles(series).Order(StringComparer.Ordinal));
 
         Assert.True(outcome.Status!.Ok);
@@ -104,6 +104,16 @@ public sealed class SegmentationServiceTests
         var direct = Edu.Dicom.DicomSeriesReader.Read(series);
         Assert.Equal(direct.Geometry.Spacing, outcome.Result.Geometry.Spacing);
         Assert.Equal(direct.Geometry.Origin, outcome.Result.Geometry.Origin);
+
+        // The SEG joins the uploaded series' study: one frame per slice holding the label (one empty frame if none does).
+        Assert.Equal(["labels.nii.gz", "segmentation.dcm"], outcome.Result.Files);
+        await File.WriteAllBytesAsync(temp.Sub("labels.nii.gz"), outcome.Files["labels.nii.gz"]);
+        await File.WriteAllBytesAsync(temp.Sub("segmentation.dcm"), outcome.Files["segmentation.dcm"]);
+        var labels = Edu.Imaging.ImageReaderRegistry.CreateDefault().Read(temp.Sub("labels.nii.gz"));
+        var seg = Edu.Dicom.DicomStructure.Validate(temp.Sub("segmentation.dcm"));
+        Assert.Equal(direct.Metadata["StudyInstanceUID"], System.Text.Encoding.ASCII.GetString(seg.ReferenceValues[0x0020000D]).TrimEnd('\0'));
+        int slicesWithLabel = Enumerable.Range(0, 5).Count(z => labels.Voxels.AsSpan(z * 256, 256).IndexOfAnyExcept(0f) >= 0);
+        Assert.Equal(Math.Max(1, slicesWithLabel), seg.NumberOfFrames);
     }
 
     [Fact]
@@ -134,6 +144,8 @@ public sealed class SegmentationServiceTests
         await File.WriteAllBytesAsync(garbage, [0x89, (byte)'P', (byte)'N', (byte)'G', 13, 10, 26, 10, 0, 0, 0, 13, (byte)'I', (byte)'H', (byte)'D', (byte)'R', 1, 2, 3]);
         string text = temp.Sub("notes.txt");
         await File.WriteAllTextAsync(text, "not an image at all");
+        var (picture, _) = TestData.Box(new VolumeSize(32, 32, 1), 1, seed: 5, spacing: [1, 1, 1]);
+        string png = TestData.Write(picture, temp.Sub("chest.png"));
         await using var worker = await TestWorker.StartAsync(temp.Sub("models"), temp.Sub("data"));
         var client = worker.Client<SegmentationService.SegmentationServiceClient>();
 
@@ -160,6 +172,10 @@ public sealed class SegmentationServiceTests
         Assert.Equal(StatusCode.InvalidArgument, corrupt.StatusCode);
         Assert.StartsWith("broken.png:", corrupt.Status.Detail, StringComparison.Ordinal);
         Assert.DoesNotContain(temp.Path, corrupt.Status.Detail, StringComparison.Ordinal);
+
+        var segOfPng = await Assert.ThrowsAsync<RpcException>(() => Segment.RunAsync(client, Header("xr", OutputKind.DicomSeg), [png]));
+        Assert.Equal(StatusCode.InvalidArgument, segOfPng.StatusCode);
+        Assert.Contains("DICOM_SEG", segOfPng.Status.Detail, StringComparison.Ordinal);
 
         var notImage = await Assert.ThrowsAsync<RpcException>(() => Segment.RunAsync(client, Header("xr"), [text]));
         Assert.Equal(StatusCode.InvalidArgument, notImage.StatusCode);
