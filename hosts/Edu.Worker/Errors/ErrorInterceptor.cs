@@ -109,7 +109,8 @@ public sealed class ErrorInterceptor : Interceptor
             case RpcException rpc:
                 return rpc;
             case InvalidInputException e:
-                _logger.LogInformation("{Method}: invalid argument: {Reason}", context.Method, LogRedaction.Error(e.Input, e.Problem));
+                _logger.LogInformation("{Method}: invalid argument: {Reason}", context.Method,
+                    LogRedaction.Error(e.Input, e is UploadInputException upload ? upload.LoggedProblem : e.Problem));
                 return new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
             case NotFoundException e:
                 _logger.LogInformation("{Method}: not found: {Reason}", context.Method, LogRedaction.Uids(e.Message));

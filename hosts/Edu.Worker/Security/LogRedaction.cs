@@ -25,6 +25,16 @@ public static partial class LogRedaction
     /// </summary>
     public static string Error(string input, string problem) => $"input {Hash(input)}: {Uids(problem)}";
 
+    /// <summary><paramref name="text"/> with each of <paramref name="names"/> (uploaded file names) replaced by <c>file:</c> and its <see cref="Hash"/>.</summary>
+    public static string Names(string text, IEnumerable<string> names)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(names);
+        foreach (string name in names.Where(n => n.Length > 0).OrderByDescending(n => n.Length)) // a name inside a longer one stays whole
+            text = text.Replace(name, "file:" + Hash(name), StringComparison.Ordinal);
+        return text;
+    }
+
     // a UID: a root arc 0, 1 or 2, then at least two more numeric components (2.25.<uuid> has two), anywhere in the
     // text, also inside a file name such as IMG_1.2.826.0.1.3680043.2.1125.1.dcm
     [GeneratedRegex(@"(?<![0-9])[0-2](?:\.[0-9]+){2,}(?![0-9])")]

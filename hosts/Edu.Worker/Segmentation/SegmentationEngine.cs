@@ -10,6 +10,7 @@ using Edu.Inference;
 using Edu.Plugins;
 using Edu.V1;
 using Edu.Worker.Configuration;
+using Edu.Worker.Errors;
 using Edu.Worker.Metrics;
 using Edu.Worker.Models;
 using Edu.Worker.Security;
@@ -246,10 +247,9 @@ public sealed class SegmentationEngine
         }
         catch (InvalidInputException e) when (e.Input.Contains(spool.Root, StringComparison.Ordinal))
         {
-            // name the file as the client sent it, not the worker's temp path
-            throw oneFile
-                ? new InvalidInputException(spool.Files[0], e.Problem, e)
-                : new InvalidInputException("DICOM upload", e.Problem.Replace(spool.Root, "", StringComparison.Ordinal), e);
+            // name the file as the client sent it, not the worker's temp path; the log gets the client's file names hashed
+            string problem = oneFile ? e.Problem : e.Problem.Replace(spool.Root, "", StringComparison.Ordinal);
+            throw new UploadInputException(oneFile ? spool.Files[0] : "DICOM upload", problem, LogRedaction.Names(problem, spool.Files), e);
         }
         finally
         {

@@ -90,11 +90,19 @@ public sealed class LogRedactionTests
         string mrFile = Copy(mr.Path, temp.Sub("mixed"), mr.SopInstanceUid + ".dcm");
         string ctFile = Copy(ctSmall.Path, temp.Sub("mixed"), ctSmall.SopInstanceUid + ".dcm");
         var slices = ct.Select(i => Copy(i.Path, temp.Sub("series"), i.SopInstanceUid + ".dcm")).ToList();
+        // a series with one slice twice, the copies named after the patient: the error names both files
+        var twice = ct.Select((i, n) => Copy(i.Path, temp.Sub("twice"), $"{i.PatientName}_{n}.dcm")).ToList();
+        twice.Add(Copy(ct[0].Path, temp.Sub("twice"), $"{ct[0].PatientName}_{ct[0].PatientId}_again.dcm"));
         var log = new CapturingLoggerProvider();
 
         await using (var worker = await StartAsync(temp, log))
         {
             var client = worker.Client<SegmentationService.SegmentationServiceClient>();
+
+            var duplicate = await Assert.ThrowsAsync<RpcException>(() => Segment.RunAsync(client, Header("mr2d"), twice));
+            Assert.Equal(StatusCode.InvalidArgument, duplicate.StatusCode);
+            Assert.Contains("share one position", duplicate.Status.Detail, StringComparison.Ordinal);
+            Assert.Contains($"{ct[0].PatientName}_{ct[0].PatientId}_again.dcm", duplicate.Status.Detail, StringComparison.Ordinal); // the client is told which files
 
             var corrupt = await Assert.ThrowsAsync<RpcException>(() => Segment.RunAsync(client, Header("mr2d"), [truncated]));
             Assert.Equal(StatusCode.InvalidArgument, corrupt.StatusCode);
@@ -114,7 +122,7 @@ public sealed class LogRedactionTests
         }
 
         // every failure reached the log (so the search below searched something)
-        Assert.Equal(4, log.Entries.Count(e => e.Level >= LogLevel.Information && e.Text.Contains("invalid argument", StringComparison.Ordinal)));
+        Assert.Equal(5, log.Entries.Count(e => e.Level >= LogLevel.Information && e.Text.Contains("invalid argument", StringComparison.Ordinal)));
         AssertNoIdentity(log.Text(), [mr, ctSmall, .. ct]);
     }
 
