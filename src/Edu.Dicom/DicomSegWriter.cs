@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.Intrinsics;
 using System.Reflection;
 using System.Text;
 using Edu.Abstractions.Errors;
@@ -112,19 +113,12 @@ public static class DicomSegWriter
         if (segments.Count == 0)
             throw new InvalidInputException("labels", "the model names no foreground label: a SEG needs at least one segment");
         if (segments.Count > ushort.MaxValue) throw new InvalidInputException("labels", "more than 65535 labels");
-        var present = new bool[segments.Count, g.Size.Z];
-        var index = segments.Select((p, i) => (p.Key, i)).ToDictionary(p => p.Key, p => p.i);
-        for (int z = 0; z < g.Size.Z; z++)
-        {
-            var slice = labels.Voxels.AsSpan(z * perSlice, perSlice);
-            foreach (float v in slice)
-                if (v > 0 && index.TryGetValue((int)v, out int s)) present[s, z] = true;
-        }
         var frameList = new List<(int Segment, int Z)>();
         for (int s = 0; s < segments.Count; s++)
         {
             int before = frameList.Count;
-            for (int z = 0; z < g.Size.Z; z++) if (present[s, z]) frameList.Add((s, z));
+            for (int z = 0; z < g.Size.Z; z++)
+                if (labels.Voxels.AsSpan(z * perSlice, perSlice).Contains(segments[s].Key)) frameList.Add((s, z));
             if (frameList.Count == before) frameList.Add((s, 0)); // a segment found nowhere: one empty frame says so
         }
 
@@ -231,10 +225,8 @@ public static class DicomSegWriter
         foreach (var (s, z) in frameList)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            float value = segments[s].Key;
-            var slice = labels.Voxels.AsSpan(z * perSlice, perSlice);
-            for (int i = 0; i < perSlice; i++, bit++)
-                if (slice[i] == value) pixels[bit >> 3] |= (byte)(1 << (int)(bit & 7));
+            PackBits(labels.Voxels.AsSpan(z * perSlice, perSlice), segments[s].Key, pixels, bit);
+            bit += perSlice;
         }
         ds.Bytes(0x7FE00010, "OB", pixels);
         return (ds, instanceUid);
@@ -255,6 +247,22 @@ public static class DicomSegWriter
         new DicomDataSet().UnsignedLongs(0x00020000, checked((uint)meta.EncodedLength())).WriteTo(output);
         meta.WriteTo(output);
         dataSet.WriteTo(output);
+    }
+
+    // Sets bit (start + i), LSB first, where slice[i] == value. Byte-aligned runs take eight voxels per step: one
+    // 256-bit compare whose sign bits are exactly the next byte.
+    private static void PackBits(ReadOnlySpan<float> slice, float value, byte[] pixels, long start)
+    {
+        int i = 0;
+        if ((start & 7) == 0 && Vector256.IsHardwareAccelerated)
+        {
+            var target = Vector256.Create(value);
+            long at = start >> 3;
+            for (; i + 8 <= slice.Length; i += 8)
+                pixels[at++] = (byte)Vector256.Equals(Vector256.Create(slice.Slice(i, 8)), target).ExtractMostSignificantBits();
+        }
+        for (long bit = start + i; i < slice.Length; i++, bit++)
+            if (slice[i] == value) pixels[bit >> 3] |= (byte)(1 << (int)(bit & 7));
     }
 
     private static double[] World(ImageGeometry g, int z)

@@ -79,6 +79,31 @@ public sealed class DicomSegWriterTests : IDisposable
     }
 
     [Fact]
+    public void Frames_that_do_not_end_on_a_byte_boundary_pack_back_to_back()
+    {
+        // 7 × 5 voxels a slice: every frame after the first starts inside a byte. A series GDCM wrote, with no patient module.
+        var geometry = new ImageGeometry(new VolumeSize(7, 5, 3), [0.8, 0.6, 2], [10, -20, 30], [1, 0, 0, 0, 1, 0, 0, 0, 1]);
+        var ct = new ImageVolume(geometry, 1, [.. Enumerable.Range(0, 105).Select(i => (float)(i % 13 * 10))], PixelType.Int16);
+        string series = Path.Combine(_dir, "odd");
+        DicomSeriesWriter.Write(ct, series);
+        var image = DicomSeriesReader.Read(series);
+        var labels = LabelsLike(image, (x, y, z) => (x + 2 * y + z) % 3 == 0 ? 1 : (x * y + z) % 4 == 1 ? 2 : 0);
+        string seg = WriteSeg(labels, series);
+
+        AssertValidIod(seg);
+        var frames = Decode(seg).GetProperty("frames").EnumerateArray().ToList();
+        Assert.Equal(3 + 3 + 1, frames.Count);
+        foreach (var frame in frames)
+        {
+            int segment = frame.GetProperty("segment").GetInt32();
+            double zWorld = frame.GetProperty("position")[2].GetDouble();
+            int z = (int)Math.Round((zWorld - 30) / 2);
+            var expected = labels.Voxels.AsSpan(z * 35, 35).ToArray().Select((v, i) => (v, i)).Where(p => p.v == segment).Select(p => p.i);
+            Assert.Equal(expected, frame.GetProperty("ones").EnumerateArray().Select(e => e.GetInt32()));
+        }
+    }
+
+    [Fact]
     public void A_single_image_without_a_frame_of_reference_gets_a_seg_without_plane_positions()
     {
         string file = Path.Combine(TestFiles.Series("77654033", "CR1"), "6154");

@@ -13,7 +13,8 @@ namespace Edu.Cli.Commands;
 /// <summary>
 /// <c>edu bench io</c>: reading a CT-sized int16 <c>.nii.gz</c> against <c>gzip -dc</c> of the same file
 /// (decompression is the floor any reader pays), and reading a DICOM series of the same volume
-/// (one file per slice) against GDCM's own command-line tools, in one run on this machine.
+/// (one file per slice) against GDCM's own command-line tools, in one run on this machine; then writing a two-label
+/// segmentation of that series as a DICOM SEG, beside writing the same labels as <c>.nii.gz</c> (the other result format).
 /// </summary>
 public static class BenchIoCommand
 {
@@ -29,7 +30,11 @@ public static class BenchIoCommand
         [property: JsonPropertyName("dicom_series_read_ms")] double DicomSeriesReadMs,
         [property: JsonPropertyName("dicom_slices_per_s")] double DicomSlicesPerSecond,
         [property: JsonPropertyName("gdcmscanner_ms")] double? GdcmScannerMs,
-        [property: JsonPropertyName("gdcmraw_loop_ms")] double? GdcmRawLoopMs);
+        [property: JsonPropertyName("gdcmraw_loop_ms")] double? GdcmRawLoopMs,
+        [property: JsonPropertyName("seg_frames")] int SegFrames,
+        [property: JsonPropertyName("seg_mb")] double SegMb,
+        [property: JsonPropertyName("dicom_seg_write_ms")] double DicomSegWriteMs,
+        [property: JsonPropertyName("nifti_labels_write_ms")] double NiftiLabelsWriteMs);
 
     /// <summary>Creates the command.</summary>
     public static Command Create()
@@ -61,6 +66,9 @@ public static class BenchIoCommand
             Console.Out.WriteLine(result.GdcmRawLoopMs is double raw
                 ? string.Create(culture, $"  gdcmraw per file (loop) {raw,8:0.0} ms  (one process per file)")
                 : "  gdcmraw                 not installed (apt-get install libgdcm-tools)");
+            Console.Out.WriteLine(string.Create(culture, $"Labels of that series (2 labels), written as results"));
+            Console.Out.WriteLine(string.Create(culture, $"  edu DicomSegWriter      {result.DicomSegWriteMs,8:0.0} ms  ({result.SegFrames} frames, {result.SegMb:0.0} MB; reads the {result.DicomFiles} source headers)"));
+            Console.Out.WriteLine(string.Create(culture, $"  edu NIfTI .nii.gz       {result.NiftiLabelsWriteMs,8:0.0} ms"));
             if (parse.GetValue(json))
                 Console.Out.WriteLine(JsonSerializer.Serialize(result, CliJson.Options));
             return Task.FromResult(CliApp.Ok);
@@ -104,8 +112,31 @@ public static class BenchIoCommand
             double dicomMs = BenchStatistics.Median(dicom);
             double? scanner = Tool("gdcmscanner") ? BenchStatistics.Median([.. Enumerable.Range(0, repeat).Select(_ => Shell("gdcmscanner -d \"$0\" -t 0020,0032 > /dev/null", series))]) : null;
             double? raw = Tool("gdcmraw") ? BenchStatistics.Median([.. Enumerable.Range(0, repeat).Select(_ => Shell("for f in \"$0\"/*.dcm; do gdcmraw -i \"$f\" -o /dev/null || exit 1; done", series))]) : null;
+
+            // Results: "bone" (> 300 HU) and "soft tissue" (−100…300 HU) of the series, as a SEG and as a .nii.gz.
+            var image = DicomSeriesReader.Read(series, null, cancellationToken);
+            var labels = new ImageVolume(image.Geometry, 1, [.. image.Voxels.Select(v => v > 300 ? 2f : v > -100 ? 1f : 0f)], PixelType.UInt8);
+            var segOptions = new DicomSegOptions { LabelNames = new Dictionary<int, string> { [1] = "soft tissue", [2] = "bone" }, AlgorithmName = "bench" };
+            var seg = new MemoryStream();
+            DicomSegWriter.Write(labels, series, null, seg, segOptions, cancellationToken); // warm-up
+            var segTimes = new List<double>();
+            var niftiTimes = new List<double>();
+            string labelsPath = Path.Combine(dir, "labels.nii.gz");
+            for (int i = 0; i < repeat; i++)
+            {
+                seg = new MemoryStream();
+                var watch = Stopwatch.StartNew();
+                DicomSegWriter.Write(labels, series, null, seg, segOptions, cancellationToken);
+                segTimes.Add(watch.Elapsed.TotalMilliseconds);
+                File.Delete(labelsPath);
+                watch.Restart();
+                new NiftiWriter().Write(labels, labelsPath, cancellationToken);
+                niftiTimes.Add(watch.Elapsed.TotalMilliseconds);
+            }
+            int segFrames = DicomStructure.Validate(seg.ToArray(), "seg").NumberOfFrames ?? 0;
             return new Result([n, n, slices], new FileInfo(path).Length / 1e6, repeat, Math.Round(oursMs, 1), Math.Round(gzipMs, 1), Math.Round(oursMs / gzipMs, 3),
-                slices, Math.Round(dicomMs, 1), Math.Round(slices / (dicomMs / 1000), 1), scanner is null ? null : Math.Round(scanner.Value, 1), raw is null ? null : Math.Round(raw.Value, 1));
+                slices, Math.Round(dicomMs, 1), Math.Round(slices / (dicomMs / 1000), 1), scanner is null ? null : Math.Round(scanner.Value, 1), raw is null ? null : Math.Round(raw.Value, 1),
+                segFrames, Math.Round(seg.Length / 1e6, 2), Math.Round(BenchStatistics.Median(segTimes), 1), Math.Round(BenchStatistics.Median(niftiTimes), 1));
         }
         finally
         {
