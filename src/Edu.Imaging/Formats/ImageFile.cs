@@ -14,6 +14,9 @@ internal static class ImageFile
             throw new InvalidInputException(path, "is a folder, not an image file");
         if (!File.Exists(path))
             throw new InvalidInputException(path, "file not found");
+        // Before opening: a named pipe would block the open itself, and a device has no end.
+        if (new FileInfo(path).Length == 0)
+            throw new InvalidInputException(path, "the file is empty (or not a regular file: a pipe or a device)");
         try
         {
             return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);

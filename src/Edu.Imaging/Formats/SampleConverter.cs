@@ -73,6 +73,33 @@ internal static class SampleConverter
         }
     }
 
+    /// <summary>
+    /// Reads a decompressing stream on to its end after the last voxel, so that the decompressor checks the stream's
+    /// checksum (gzip CRC-32, zlib Adler-32): a reader that stops at the last voxel never sees it, and corrupt data would
+    /// come back as silent garbage. Up to 64 MiB may follow the voxels.
+    /// </summary>
+    public static void CheckCompressedEnd(Stream decompressed, string path)
+    {
+        const long MaxTrailing = 64L << 20;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+        try
+        {
+            long trailing = 0;
+            int n;
+            while ((n = decompressed.Read(buffer, 0, buffer.Length)) > 0)
+                if ((trailing += n) > MaxTrailing)
+                    throw new InvalidInputException(path, "more than 64 MiB of data follow the voxels in the compressed stream");
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            throw new InvalidInputException(path, $"the compressed data is corrupt: its checksum does not match ({e.Message})", e);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     /// <summary>Converts raw samples to float; <paramref name="raw"/> is byte-swapped in place when needed.</summary>
     public static void Convert(Span<byte> raw, Span<float> dst, PixelType type, bool bigEndian)
     {

@@ -50,7 +50,10 @@ public sealed class MetaImageReader : IImageReader
                     : new ZLibStream(file, CompressionMode.Decompress, leaveOpen: true);
             }
             using (stream == file ? null : stream)
+            {
                 SampleConverter.ReadSamples(stream, interleaved, info.PixelType, info.BigEndian, info.DataPath, cancellationToken);
+                if (stream != file) SampleConverter.CheckCompressedEnd(stream, info.DataPath);
+            }
         }
         float[] data = interleaved;
         if (info.Channels > 1 && info.InterleavedChannels)
@@ -152,7 +155,12 @@ public sealed class MetaImageReader : IImageReader
         }
         else
         {
-            dataPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", dataFile);
+            // The data file must lie beside the header or below it, as ITK writes it: a header uploaded to a server
+            // must not make it read (and send back) any other file on that machine.
+            string folder = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
+            dataPath = Path.GetFullPath(Path.Combine(folder, dataFile));
+            if (Path.IsPathRooted(dataFile) || !dataPath.StartsWith(Path.TrimEndingDirectorySeparator(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                throw MetaImageThrowHelper.Invalid(path, $"ElementDataFile = {dataFile} is outside the header's folder; name a file beside the header or below it");
             if (!File.Exists(dataPath))
                 throw MetaImageThrowHelper.Invalid(path, $"its data file {dataFile} is missing");
             dataOffset = 0;

@@ -54,7 +54,10 @@ public sealed class NiftiReader : IImageReader
                 file.Seek(info.Header.VoxOffset, SeekOrigin.Begin);
             }
             using (gz)
+            {
                 SampleConverter.ReadSamples(stream, data, info.PixelType, info.Header.BigEndian, info.DataPath, cancellationToken);
+                if (gz is not null) SampleConverter.CheckCompressedEnd(gz, info.DataPath);
+            }
         }
         if (samplesPerVoxel > 1)
             data = Deinterleave(data, voxels, samplesPerVoxel);
