@@ -48,7 +48,9 @@ public sealed class ImageReaderRegistry
             .OrderByDescending(x => x.Ext).ThenBy(x => x.Index)
             .Select(x => x.Reader)
             .ToList();
-        foreach (var reader in byExtension.Concat(_readers.Except(byExtension)))
+        // Without a matching extension, readers whose signature lies deeper in the file go first: DICOM's "DICM" sits at
+        // byte 128 after a free-form preamble that may itself look like a TIFF or another format's magic number.
+        foreach (var reader in byExtension.Concat(_readers.Except(byExtension).OrderByDescending(r => r.HeaderBytesNeeded)))
         {
             if (reader.TryDetect(head.AsSpan(0, Math.Min(head.Length, reader.HeaderBytesNeeded))))
                 return reader;

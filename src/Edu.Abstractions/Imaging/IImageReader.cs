@@ -2,7 +2,8 @@ namespace Edu.Abstractions.Imaging;
 
 /// <summary>
 /// Reads one image file format into an <see cref="ImageVolume"/>. Readers are tried from an
-/// explicit ordered list: by extension first, then by <see cref="TryDetect"/> on the header bytes.
+/// explicit ordered list: by extension first, then by <see cref="TryDetect"/> on the header bytes (readers that
+/// need more header bytes first, since a signature deep in a file is the more specific one).
 /// Every failure on bad input is an <c>InvalidInputException</c> naming the file and the problem;
 /// a header that claims an absurd size is refused before any allocation.
 /// </summary>

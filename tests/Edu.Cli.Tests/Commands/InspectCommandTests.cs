@@ -34,6 +34,27 @@ public sealed class InspectCommandTests
     }
 
     [Fact]
+    public void A_dicom_file_without_extension_whose_preamble_looks_like_a_tiff_is_read_as_dicom()
+    {
+        // The 128-byte preamble is free-form (dual-personality files put a TIFF header there); "DICM" at 128 decides.
+        string path = Path.Combine(Path.GetTempPath(), "edu-inspect-" + Guid.NewGuid().ToString("N"), "IM0001");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        byte[] bytes = File.ReadAllBytes(TestFiles.Dicom("MR_small.dcm"));
+        "II*\0"u8.CopyTo(bytes);
+        File.WriteAllBytes(path, bytes);
+        try
+        {
+            var json = InspectJson(path);
+            Assert.Equal("DICOM", json.GetProperty("format").GetString());
+            Assert.Equal([64.0, 64, 1], Numbers(json.GetProperty("size")));
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_folder_is_read_as_a_dicom_series()
     {
         var json = InspectJson(TestFiles.Dicom("series", "98892001", "CT5N"));
