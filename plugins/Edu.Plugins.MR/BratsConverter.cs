@@ -67,7 +67,8 @@ public sealed class BratsConverter : IDatasetConverter
             return dataset.Training + dataset.Test;
         }, cancellationToken);
 
-    private static bool IsCase(string folder) => FindFile(folder, "_flair") is not null;
+    // A case folder holds any of the four sequences; one that lacks some is then refused by name, never skipped.
+    private static bool IsCase(string folder) => Sequences.Any(sequence => FindFile(folder, "_" + sequence) is not null);
 
     private static string? FindFile(string folder, string suffix) =>
         SourceFiles.List(folder, suffix + ".nii.gz", suffix + ".nii").FirstOrDefault();

@@ -218,6 +218,22 @@ public sealed class DatasetConverterTests
     }
 
     [Fact]
+    public void Brats_case_without_flair_beside_a_complete_one_is_refused_not_skipped()
+    {
+        using var t = new TempFolder();
+        var g = ImageGeometry.Identity(new VolumeSize(8, 8, 4));
+        foreach (string s in (string[])["t1", "t1ce", "t2", "flair"])
+            ReplicaFiles.Write(new ImageVolume(g, 1, new float[256], PixelType.Int16), t.In("BraTS2021_00000", $"BraTS2021_00000_{s}.nii.gz"));
+        foreach (string s in (string[])["t1", "t1ce", "t2"])
+            ReplicaFiles.Write(new ImageVolume(g, 1, new float[256], PixelType.Int16), t.In("BraTS2021_00001", $"BraTS2021_00001_{s}.nii.gz"));
+
+        var e = Assert.Throws<InvalidInputException>(() => Converter("brats").Convert(t.Source, t.Destination, ReplicaFiles.Context));
+
+        Assert.Contains("FLAIR", e.Message);
+        Assert.Contains("BraTS2021_00001_flair.nii.gz", e.Message);
+    }
+
+    [Fact]
     public void Ctc_converts_annotated_frames_with_instances_as_one_foreground_label()
     {
         using var t = new TempFolder();
