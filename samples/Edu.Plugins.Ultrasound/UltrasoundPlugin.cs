@@ -17,7 +17,7 @@ public sealed class UltrasoundPlugin : IEduPlugin
         name: "B-mode ultrasound",
         dims: 2,
         channelNames: ["US"],
-        fileFormats: [".png", ".jpg", ".jpeg", ".bmp", ".dcm"],
+        fileFormats: [".png", ".jpg", ".jpeg", ".bmp", ".dcm", ".pgm"],
         defaultPipeline: PreprocessingPipeline.Parse("despeckle(radius=1); percentile(low=1, high=99); resize(size=256x256, pad=0)"),
         labelNames: ["background", "lesion"]);
 
@@ -28,5 +28,6 @@ public sealed class UltrasoundPlugin : IEduPlugin
         registry.AddModality(Modality);
         registry.AddPreprocessingStep(new DespeckleStep());
         registry.AddSyntheticGenerator(new SpeckleLesionGenerator());
+        registry.AddReader(new PgmReader());
     }
 }

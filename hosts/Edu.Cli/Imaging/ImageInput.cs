@@ -1,5 +1,6 @@
 using Edu.Abstractions.Errors;
 using Edu.Abstractions.Imaging;
+using Edu.Cli.Hosting;
 using Edu.Dicom;
 using Edu.Imaging;
 
@@ -11,9 +12,9 @@ namespace Edu.Cli.Imaging;
 /// </summary>
 public static class ImageInput
 {
-    private static readonly Lazy<ImageReaderRegistry> Registry = new(() => ImageReaderRegistry.CreateDefault(new DicomImageReader()));
+    private static readonly Lazy<ImageReaderRegistry> Registry = new(() => ImageReaderRegistry.CreateDefault([.. CliPlugins.Catalog.Readers, new DicomImageReader()]));
 
-    /// <summary>The file readers, in the order they are tried.</summary>
+    /// <summary>The file readers, in the order they are tried: the built-in ones, the plugins' readers, DICOM.</summary>
     public static ImageReaderRegistry Readers => Registry.Value;
 
     /// <summary>Reads <paramref name="path"/>; returns the volume and the name of the format it was read as.</summary>

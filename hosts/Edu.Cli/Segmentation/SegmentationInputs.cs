@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Edu.Abstractions.Errors;
+using Edu.Cli.Imaging;
 
 namespace Edu.Cli.Segmentation;
 
@@ -12,8 +13,15 @@ namespace Edu.Cli.Segmentation;
 /// </summary>
 public static partial class SegmentationInputs
 {
-    private static readonly string[] ImageEndings = [".nii.gz", ".nii", ".hdr", ".hdr.gz", ".mha", ".mhd", ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"];
-    private static readonly string[] AllEndings = [.. ImageEndings, ".img", ".img.gz", ".dcm", ".dicom", ".dic"];
+    private static readonly string[] BuiltInEndings = [".nii.gz", ".nii", ".hdr", ".hdr.gz", ".mha", ".mhd", ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"];
+
+    // Plus what plugin readers claim (DICOM excluded: a folder of DICOM files is one series, not one case per file).
+    private static readonly Lazy<string[]> ImageEndingsWithPlugins = new(() =>
+        [.. BuiltInEndings.Union(ImageInput.Readers.Readers.Where(r => r is not Edu.Dicom.DicomImageReader).SelectMany(r => r.Extensions), StringComparer.OrdinalIgnoreCase)]);
+
+    private static string[] ImageEndings => ImageEndingsWithPlugins.Value;
+
+    private static string[] AllEndings => [.. ImageEndings, ".img", ".img.gz", ".dcm", ".dicom", ".dic"];
 
     /// <summary>The cases for <paramref name="inputs"/>, in the order given (folders sorted by name).</summary>
     public static IReadOnlyList<SegmentationCase> Expand(IReadOnlyList<string> inputs)

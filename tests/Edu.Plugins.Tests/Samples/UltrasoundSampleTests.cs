@@ -88,4 +88,26 @@ public sealed class UltrasoundSampleTests(UltrasoundSampleFixture sample) : ICla
         Assert.Equal(new VolumeSize(64, 64, 1), label.Size);
         Assert.Contains(1f, label.Voxels);
     }
+    [Fact]
+    public void Edu_inspect_reads_a_format_only_the_plugin_knows()
+    {
+        Assert.True(sample.BuildExitCode == 0, sample.BuildOutput);
+        // a 16-bit binary PGM (P5, big-endian samples), 5 × 3, with a comment in its header; no extension to help
+        string pgm = Path.Combine(sample.Root, "scan");
+        var header = System.Text.Encoding.ASCII.GetBytes("P5\n# probe 7.5 MHz\n5 3\n1000\n");
+        var pixels = Enumerable.Range(0, 15).SelectMany(i => new[] { (byte)((i * 60) >> 8), (byte)(i * 60) }).ToArray();
+        File.WriteAllBytes(pgm, [.. header, .. pixels]);
+        var env = new Dictionary<string, string> { ["EDU_PLUGINS_PATH"] = sample.PluginsFolder };
+
+        var inspect = ChildProcess.Run("dotnet", [BuildFacts.EduCliDll, "inspect", pgm, "--json"], env);
+        var without = ChildProcess.Run("dotnet", [BuildFacts.EduCliDll, "inspect", pgm, "--json"]);
+
+        Assert.True(inspect.ExitCode == 0, inspect.StdErr);
+        var json = JsonDocument.Parse(inspect.StdOut).RootElement;
+        Assert.Equal("PGM", json.GetProperty("format").GetString());
+        Assert.Equal([5, 3, 1], json.GetProperty("size").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal(0, json.GetProperty("min").GetDouble());
+        Assert.Equal(840, json.GetProperty("max").GetDouble());
+        Assert.Equal(2, without.ExitCode); // the host alone does not know the format
+    }
 }
