@@ -12,27 +12,89 @@ namespace Edu.Dicom;
 public static class DicomFileReader
 {
     /// <summary>Reads <paramref name="path"/>; a file that is not a DICOM image is an <see cref="InvalidInputException"/>.</summary>
-    public static ImageVolume Read(string path) => Read(path, alreadyValidated: false);
+    public static ImageVolume Read(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path))
+            throw new InvalidInputException(path, "file not found");
+        // Structure and image attributes are checked in C# first: Debian's GDCM aborts the process on
+        // malformed files instead of failing.
+        return Read(path, DicomStructure.Validate(path));
+    }
 
     /// <summary>Reads a file whose structure <see cref="DicomStructure.Validate(string)"/> has already checked (series reading).</summary>
-    internal static ImageVolume Read(string path, bool alreadyValidated)
+    internal static ImageVolume Read(string path, DicomImageAttributes attributes)
     {
         ArgumentNullException.ThrowIfNull(path);
         GdcmRuntime.EnsureLoaded();
-        if (!File.Exists(path))
-            throw new InvalidInputException(path, "file not found");
-
-        // Structure and image attributes are checked in C# first: Debian's GDCM aborts the process on
-        // malformed files instead of failing.
-        if (!alreadyValidated)
-            DicomStructure.Validate(path);
-        using var reader = new gdcm.ImageReader();
-        reader.SetFileName(path);
-        if (!reader.Read())
-            throw new InvalidInputException(path, DescribeUnreadable(path));
-
-        var image = reader.GetImage();
+        // Compressed pixel data is read and decoded with stdout and stderr captured: the JPEG codecs report corruption only there.
+        var ((reader, decoded), printed) = attributes.PixelDataEncapsulated
+            ? NativeOutput.Capture(() => ReadAndDecode(path))
+            : (ReadAndDecode(path), "");
+        using var _ = reader; // owns the native file and image used below
+        CheckDecoderMessages(printed, path);
         var file = reader.GetFile();
+        var (image, colourConversion, buffer, size, samples, scalar, pixelFormat) = decoded;
+
+        var interleaved = new float[size.VoxelCount * samples];
+        Decode(buffer, scalar, interleaved);
+        if (colourConversion != ColourConversion.None)
+            YbrToRgb(interleaved, colourConversion);
+
+        bool isMonochrome1 = image.GetPhotometricInterpretation().GetType() == gdcm.PhotometricInterpretation.PIType.MONOCHROME1;
+        double slope = image.GetSlope(), intercept = image.GetIntercept();
+        if (samples == 1 && (slope != 1 || intercept != 0))
+            for (long i = 0; i < interleaved.LongLength; i++)
+                interleaved[i] = (float)(interleaved[i] * slope + intercept);
+
+        var voxels = samples == 1 ? interleaved : Deinterleave(interleaved, samples, size.VoxelCount);
+        var geometry = ReadGeometry(image, size, path);
+        var metadata = DicomMetadata.Read(file, path);
+        if (isMonochrome1) metadata["PhotometricInterpretation"] = "MONOCHROME1";
+        return new ImageVolume(geometry, samples, voxels, ToPixelType(scalar, pixelFormat), metadata);
+    }
+
+    private sealed record Decoded(gdcm.Image Image, ColourConversion Conversion, byte[] Buffer, VolumeSize Size, int Samples,
+        gdcm.PixelFormat.ScalarType Scalar, gdcm.PixelFormat PixelFormat);
+
+    // libjpeg's warnings for damaged data ("Corrupt JPEG data: …", "Premature end of JPEG file"): the codec returned a
+    // buffer, but part of it is garbage. The codecs' own notes are dropped; anything else (another thread's output
+    // during the capture) is passed on to stderr.
+    private static void CheckDecoderMessages(string printed, string path)
+    {
+        if (printed.Length == 0) return;
+        var lines = printed.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        string? corrupt = lines.FirstOrDefault(l => l.StartsWith("Corrupt JPEG data", StringComparison.Ordinal) || l.StartsWith("Premature end of JPEG file", StringComparison.Ordinal));
+        if (corrupt is not null)
+            throw new InvalidInputException(path, $"the compressed pixel data is corrupt (the JPEG decoder says: {corrupt})");
+        foreach (string line in lines.Where(l => !DecoderNoise.Any(n => l.StartsWith(n, StringComparison.Ordinal))))
+            Console.Error.WriteLine(line);
+    }
+
+    // What GDCM 3.0's codecs print on their own: libjpeg refusing 12-bit data in its 8-bit build before the 12-bit one
+    // decodes it, and the pvrg-jpeg helper's trace and errors (the call fails then, and says so).
+    private static readonly string[] DecoderNoise = ["Unsupported JPEG data precision", ">> C:", "F>", "Fatal error."];
+
+    // The reader is returned: the file and image GDCM hands out live inside it.
+    private static (gdcm.ImageReader Reader, Decoded Decoded) ReadAndDecode(string path)
+    {
+        var reader = new gdcm.ImageReader();
+        try
+        {
+            reader.SetFileName(path);
+            if (!reader.Read())
+                throw new InvalidInputException(path, DescribeUnreadable(path));
+            return (reader, Decode(reader.GetImage(), reader.GetFile(), path));
+        }
+        catch
+        {
+            reader.Dispose();
+            throw;
+        }
+    }
+
+    private static Decoded Decode(gdcm.Image image, gdcm.File file, string path)
+    {
         (image, var colourConversion) = PrepareColour(image, path);
         image = ToInterleaved(image, path);
 
@@ -60,23 +122,7 @@ public static class DicomFileReader
         var buffer = new byte[bufferLength];
         if (!image.GetBuffer(buffer))
             throw new InvalidInputException(path, "pixel data could not be decoded (corrupt or truncated)");
-
-        var interleaved = new float[expectedVoxels];
-        Decode(buffer, scalar, interleaved);
-        if (colourConversion != ColourConversion.None)
-            YbrToRgb(interleaved, colourConversion);
-
-        bool isMonochrome1 = image.GetPhotometricInterpretation().GetType() == gdcm.PhotometricInterpretation.PIType.MONOCHROME1;
-        double slope = image.GetSlope(), intercept = image.GetIntercept();
-        if (samples == 1 && (slope != 1 || intercept != 0))
-            for (long i = 0; i < interleaved.LongLength; i++)
-                interleaved[i] = (float)(interleaved[i] * slope + intercept);
-
-        var voxels = samples == 1 ? interleaved : Deinterleave(interleaved, samples, size.VoxelCount);
-        var geometry = ReadGeometry(image, size, path);
-        var metadata = DicomMetadata.Read(file, path);
-        if (isMonochrome1) metadata["PhotometricInterpretation"] = "MONOCHROME1";
-        return new ImageVolume(geometry, samples, voxels, ToPixelType(scalar, pixelFormat), metadata);
+        return new Decoded(image, colourConversion, buffer, size, samples, scalar, pixelFormat);
     }
 
     private static string DescribeUnreadable(string path)

@@ -39,7 +39,7 @@ public static class DicomSeriesReader
     {
         var slices = ChooseSeries(folder, seriesUid, cancellationToken);
         if (slices.Count == 1)
-            return DicomFileReader.Read(slices[0].Path, alreadyValidated: true);
+            return DicomFileReader.Read(slices[0].Path, slices[0].Attributes);
 
         var sorted = SortAndCheck(folder, slices);
         return Stack(sorted, cancellationToken);
@@ -161,7 +161,7 @@ public static class DicomSeriesReader
     {
         var volumes = new ImageVolume[sorted.Count];
         Parallel.For(0, sorted.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
-            volumes[i] = DicomFileReader.Read(sorted[i].Path, alreadyValidated: true));
+            volumes[i] = DicomFileReader.Read(sorted[i].Path, sorted[i].Attributes));
 
         var first = volumes[0];
         int channels = first.Channels;

@@ -45,6 +45,28 @@ public sealed class DicomFileReaderTests
     }
 
     [Fact]
+    public void A_jpeg_stream_cut_short_by_a_stray_marker_is_refused_not_returned_as_garbage()
+    {
+        // An EOI marker inside JPGExtended's entropy-coded data: libjpeg only warns "Corrupt JPEG data: premature
+        // end of data segment" on stderr and fills the rest of the image; GDCM reports success.
+        string path = Path.Combine(Path.GetTempPath(), $"edu-jpeg-{Guid.NewGuid():N}.dcm");
+        byte[] bytes = File.ReadAllBytes(TestFiles.Dicom("JPGExtended.dcm"));
+        bytes[6000] = 0xFF;
+        bytes[6001] = 0xD9;
+        File.WriteAllBytes(path, bytes);
+        try
+        {
+            var e = Assert.Throws<InvalidInputException>(() => DicomFileReader.Read(path));
+            Assert.Contains("corrupt", e.Message);
+            Assert.Equal(264, DicomFileReader.Read(TestFiles.Dicom("JPGExtended.dcm")).Voxels.Max()); // the intact file still reads
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Rgb_channels_are_planes_in_the_volume_layout()
     {
         // SC_rgb_rle_2frame's first pixel is pure red (pydicom: [255, 0, 0]).

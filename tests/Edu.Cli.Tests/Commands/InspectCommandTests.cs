@@ -55,6 +55,17 @@ public sealed class InspectCommandTests
     }
 
     [Fact]
+    public void Native_decoder_notes_never_reach_the_output()
+    {
+        // GDCM tries libjpeg's 8-bit decoder on 12-bit data first, which prints "Unsupported JPEG data precision 12".
+        var run = EduProcess.Run(["inspect", TestFiles.Dicom("JPGExtended.dcm"), "--json"]);
+
+        Assert.True(run.ExitCode == 0, run.StdErr);
+        Assert.Equal("", run.StdErr.Trim());
+        Assert.Equal(264, JsonDocument.Parse(run.StdOut).RootElement.GetProperty("max").GetDouble());
+    }
+
+    [Fact]
     public void A_folder_is_read_as_a_dicom_series()
     {
         var json = InspectJson(TestFiles.Dicom("series", "98892001", "CT5N"));
