@@ -49,7 +49,7 @@ public static class TorchRuntime
             torch.InitializeDeviceType(DeviceType.CPU);
             using var probe = torch.ones(2, 2);
             bool cuda = torch.cuda.is_available();
-            return new TorchRuntimeInfo(TorchSharpVersion, torch.__version__, probe.sum().item<float>() == 4f, null,
+            return new TorchRuntimeInfo(TorchSharpVersion, LibTorchRelease(torch.__version__), probe.sum().item<float>() == 4f, null,
                 torch.get_num_threads(), cuda, cuda ? torch.cuda.device_count() : 0);
         }
         catch (Exception e) when (e is NotSupportedException or DllNotFoundException or TypeInitializationException
@@ -64,4 +64,8 @@ public static class TorchRuntime
         while (e.InnerException is not null) e = e.InnerException;
         return e;
     }
+
+    // TorchSharp reports LibTorch's version as a four-part .NET version ("2.10.0.0"); LibTorch's own is "2.10.0".
+    private static string LibTorchRelease(string version) =>
+        version.Split('.') is { Length: 4 } parts && parts[3] == "0" ? string.Join('.', parts[..3]) : version;
 }

@@ -14,7 +14,7 @@ public sealed class DoctorCommandTests
         var root = json.RootElement;
         Assert.True(root.GetProperty("ok").GetBoolean());
         Assert.Equal("0.107.0", root.GetProperty("torch").GetProperty("torchSharp").GetString());
-        Assert.StartsWith("2.10.0", root.GetProperty("torch").GetProperty("libTorch").GetString());
+        Assert.Equal("2.10.0", root.GetProperty("torch").GetProperty("libTorch").GetString()); // LibTorch's own three-part version
         Assert.True(root.GetProperty("torch").GetProperty("loaded").GetBoolean());
         Assert.Equal("cpu", root.GetProperty("torch").GetProperty("backend").GetString());
         Assert.True(root.GetProperty("devices").GetProperty("torchThreads").GetInt32() >= 1);
