@@ -18,9 +18,10 @@ public static class ServeCommand
         var data = new Option<string?>("--data") { Description = "Folder for jobs.db, datasets and runs (default: Worker:DataPath, 'data')." };
         var device = new Option<string?>("--device") { Description = "cpu, cuda or cuda:N (default: Worker:Device, cpu)." };
         var apiKey = new Option<string?>("--api-key") { Description = "Require this API key (default: Worker:ApiKey / EDU_Worker__ApiKey). Needed to listen beyond loopback." };
+        var metricsUrl = new Option<string?>("--metrics-url") { Description = "HTTP/1.1 address of the Prometheus endpoint (default: Worker:MetricsUrl, http://127.0.0.1:9464/metrics); 'off' for none. Each worker on a machine needs its own." };
         var command = new Command("serve", "Run the gRPC worker (segmentation, training jobs, models, plugins, health, reflection, /metrics).")
         {
-            urls, models, data, device, apiKey,
+            urls, models, data, device, apiKey, metricsUrl,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -33,6 +34,7 @@ public static class ServeCommand
             Add("DataPath", parse.GetValue(data));
             Add("Device", parse.GetValue(device));
             Add("ApiKey", parse.GetValue(apiKey));
+            if (parse.GetValue(metricsUrl) is { } m) Add("MetricsUrl", m.Equals("off", StringComparison.OrdinalIgnoreCase) ? "" : m);
             return await WorkerHost.RunAsync([.. args], ct).ConfigureAwait(false);
         });
         return command;

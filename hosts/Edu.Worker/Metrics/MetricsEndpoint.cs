@@ -28,13 +28,22 @@ public sealed class MetricsEndpoint : IHostedService
     {
         if (!_options.Metrics || string.IsNullOrWhiteSpace(_options.MetricsUrl)) return Task.CompletedTask;
         var uri = new Uri(_options.MetricsUrl);
-        _server = new KestrelMetricServer(new KestrelMetricServerOptions
+        try
         {
-            Hostname = uri.Host,
-            Port = (ushort)uri.Port,
-            Url = uri.AbsolutePath,
-            Registry = _metrics.Registry,
-        }).Start();
+            _server = new KestrelMetricServer(new KestrelMetricServerOptions
+            {
+                Hostname = uri.Host,
+                Port = (ushort)uri.Port,
+                Url = uri.AbsolutePath,
+                Registry = _metrics.Registry,
+            }).Start();
+        }
+        catch (IOException e)
+        {
+            // A second worker on the same machine meets the first one's metrics port here.
+            throw new IOException($"the metrics listener Worker:MetricsUrl {_options.MetricsUrl} cannot bind ({e.Message}): give each worker its own "
+                + "(Worker__MetricsUrl=http://127.0.0.1:PORT/metrics, or edu serve --metrics-url), or turn it off with an empty value", e);
+        }
         _logger.LogInformation("Metrics at {Url}", _options.MetricsUrl);
         return Task.CompletedTask;
     }

@@ -84,4 +84,27 @@ public sealed class ServeCommandTests
             if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
         }
     }
+    [Fact]
+    public void A_metrics_port_in_use_stops_the_start_with_an_error_naming_the_setting()
+    {
+        // What a second worker on the same machine meets with the default metrics address.
+        string root = Path.Combine(Path.GetTempPath(), "edu-serve-tests", Guid.NewGuid().ToString("N"));
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        try
+        {
+            var run = EduProcess.Run(["serve", "--urls", $"http://127.0.0.1:{FreePort()}", "--metrics-url", $"http://127.0.0.1:{port}/metrics",
+                "--data", Path.Combine(root, "data"), "--models", Path.Combine(root, "models")], timeoutSeconds: 120);
+            Assert.Equal(2, run.ExitCode);
+            string last = run.StdErr.Trim().Split('\n')[^1];
+            Assert.StartsWith("error:", last, StringComparison.Ordinal);
+            Assert.Contains("Worker:MetricsUrl", last, StringComparison.Ordinal);
+            Assert.Contains("--metrics-url", last, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        }
+    }
 }
