@@ -4,6 +4,7 @@ using System.Text.Json;
 using Edu.Abstractions.Errors;
 using Edu.Abstractions.Preprocessing;
 using Edu.Imaging;
+using Edu.Imaging.Preprocessing;
 using Edu.Models.Catalogue;
 using Edu.Models.Checkpoints;
 using Edu.Models.Nets;
@@ -52,6 +53,24 @@ public class Trainer
         _customSteps = customSteps?.ToList() ?? [];
         _modalityPipelines = modalityPipelines;
         _readers = readers ?? ImageReaderRegistry.CreateDefault();
+    }
+
+    /// <summary>
+    /// Refuses options this trainer could not run, before any work is queued: values out of range, a net the
+    /// catalogue does not hold, a pipeline that does not parse or names a step nobody provides.
+    /// </summary>
+    public void Check(TrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _catalogue.Get(options.Model);
+        if (options.Preprocessing is { } text)
+        {
+            var known = new PreprocessingRunner(_customSteps).Steps;
+            foreach (var step in PreprocessingPipeline.Parse(text).Steps)
+                if (!known.ContainsKey(step.Name))
+                    throw new InvalidInputException("preprocessing", $"unknown preprocessing step '{step.Name}'; known: {string.Join(", ", known.Keys.Order(StringComparer.Ordinal))}");
+        }
     }
 
     /// <summary>

@@ -87,10 +87,13 @@ public sealed class TrainerRunner : ITrainingRunner
     /// <inheritdoc />
     public void Check(StartTrainingRequest request)
     {
-        OptionsFor(request, resume: false).Validate();
+        NewTrainer().Check(OptionsFor(request, resume: false));
+        PackageDirectory(request.ModelName, "1"); // the name alone must make a folder, whatever version the run gets
         if (!string.IsNullOrEmpty(request.ModelVersion) && Directory.Exists(PackageDirectory(request.ModelName, request.ModelVersion)))
             throw new ConflictException($"model '{request.ModelName}' version '{request.ModelVersion}' exists on this worker; choose another version", alreadyExists: true);
     }
+
+    private Trainer NewTrainer() => new(customSteps: _plugins.PreprocessingSteps, modalityPipelines: id => _plugins.FindModality(id)?.DefaultPipeline);
 
     private string PackageDirectory(string name, string version)
     {
@@ -113,8 +116,7 @@ public sealed class TrainerRunner : ITrainingRunner
             Directory.CreateDirectory(runDirectory);
         }
         var options = OptionsFor(job.Request, resume);
-        var trainer = new Trainer(customSteps: _plugins.PreprocessingSteps,
-            modalityPipelines: id => _plugins.FindModality(id)?.DefaultPipeline);
+        var trainer = NewTrainer();
         var progress = new EventProgress(resume, options.Device, report);
         var result = await Task.Factory.StartNew(() => trainer.Run(options, runDirectory, progress, cancellationToken),
             cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);

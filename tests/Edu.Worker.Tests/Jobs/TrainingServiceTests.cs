@@ -113,6 +113,20 @@ public sealed class TrainingServiceTests
         var option = await Assert.ThrowsAsync<RpcException>(async () => await client.StartTrainingAsync(badOption, deadline: Soon));
         Assert.Equal(StatusCode.InvalidArgument, option.StatusCode);
         Assert.Contains("options.colour", option.Status.Detail, StringComparison.Ordinal);
+        var unknownNet = Tiny(temp.Sub("boxes"), "m", 1);
+        unknownNet.Architecture = "foo";
+        var net = await Assert.ThrowsAsync<RpcException>(async () => await client.StartTrainingAsync(unknownNet, deadline: Soon));
+        Assert.Equal(StatusCode.InvalidArgument, net.StatusCode);
+        Assert.Contains("no model named 'foo'", net.Status.Detail, StringComparison.Ordinal);
+        var badPipeline = Tiny(temp.Sub("boxes"), "m", 1);
+        badPipeline.Options["preprocessing"] = "bogus(x=1)";
+        var pipeline = await Assert.ThrowsAsync<RpcException>(async () => await client.StartTrainingAsync(badPipeline, deadline: Soon));
+        Assert.Equal(StatusCode.InvalidArgument, pipeline.StatusCode);
+        Assert.Contains("'bogus'", pipeline.Status.Detail, StringComparison.Ordinal);
+        var escapingName = Tiny(temp.Sub("boxes"), "../../etc", 1);
+        escapingName.ModelVersion = ""; // the name is checked even when the worker picks the version
+        var escape = await Assert.ThrowsAsync<RpcException>(async () => await client.StartTrainingAsync(escapingName, deadline: Soon));
+        Assert.Equal(StatusCode.InvalidArgument, escape.StatusCode);
         var noJob = await Assert.ThrowsAsync<RpcException>(async () => await client.GetJobAsync(new JobRequest { JobId = "job-x" }, deadline: Soon));
         Assert.Equal(StatusCode.NotFound, noJob.StatusCode);
         Assert.Empty((await client.ListJobsAsync(new ListJobsRequest(), deadline: Soon)).Jobs);
