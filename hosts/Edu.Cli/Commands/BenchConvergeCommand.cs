@@ -79,8 +79,10 @@ public static class BenchConvergeCommand
                 TrainOnSlices = parse.GetValue(slices),
                 Preprocessing = parse.GetValue(preprocessing),
             };
-            options.Validate();
-            // a dataset that does not open is refused here, once, before any output folder or child process exists
+            // bad options, an unknown net and a dataset that does not open are refused here, once, before any output
+            // folder or child process exists
+            var check = new ConvergenceTrainer(goal);
+            foreach (string name in names) check.Check(options with { Model = name });
             SegmentationDataset.Open(options.Dataset, ImageReaderRegistry.CreateDefault(CliPlugins.Catalog.Readers));
             string outDir = Folder(parse.GetValue(output));
             if (names.Length == 1 && Environment.GetEnvironmentVariable(ChildVariable) == "1")

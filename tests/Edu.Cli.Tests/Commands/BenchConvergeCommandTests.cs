@@ -57,4 +57,15 @@ public sealed class BenchConvergeCommandTests : IDisposable
         Assert.Contains("missing", r.StdErr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(output));
     }
+    [Fact]
+    public void An_unknown_model_is_refused_before_any_model_trains()
+    {
+        string output = Path.Combine(_root, "never");
+        var r = EduProcess.Run(["bench", "converge", "--dataset", Path.Combine(_root, "missing"), "--models", "unet,nope", "--out", output]);
+        Assert.Equal(2, r.ExitCode);
+        string error = r.StdErr.Trim().Split('\n')[^1];
+        Assert.DoesNotContain("nope: nope:", error, StringComparison.Ordinal); // the child's prefix is not repeated
+        Assert.Contains("no model named 'nope'", error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output));
+    }
 }
