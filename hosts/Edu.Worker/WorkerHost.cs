@@ -63,7 +63,8 @@ public static class WorkerHost
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(
             builder.Configuration.GetValue("Worker:ShutdownTimeoutSeconds", 60) + builder.Configuration.GetValue("Worker:DrainSeconds", 0)));
         services.AddSingleton(_ => new WorkerMetrics(Prometheus.Metrics.NewCustomRegistry()));
-        services.AddSingleton(_ => ModelCatalogue.CreateBuiltIn());
+        services.AddSingleton(sp => ModelCatalogue.CreateWith(
+            sp.GetRequiredService<PluginCatalog>().ModelVariants.Select(v => (v.Name, v.Description, v.Factory))));
         services.AddSingleton(_ => PluginCatalog.LoadDefault());
         services.AddSingleton<ModelStore>();
         services.AddSingleton<SegmentationGate>();

@@ -29,5 +29,6 @@ public sealed class UltrasoundPlugin : IEduPlugin
         registry.AddPreprocessingStep(new DespeckleStep());
         registry.AddSyntheticGenerator(new SpeckleLesionGenerator());
         registry.AddReader(new PgmReader());
+        registry.AddModelVariant("us-lite", "compact two-scale encoder-decoder for 2-D ultrasound (sample plugin)", h => new LiteNet(h));
     }
 }

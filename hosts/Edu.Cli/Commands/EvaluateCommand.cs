@@ -35,7 +35,7 @@ public static class EvaluateCommand
                 CliPlugins.Catalog.PreprocessingSteps, ImageReaderRegistry.CreateDefault(CliPlugins.Catalog.Readers),
                 asJson ? null : (c, _, _) => Console.Out.WriteLine(
                     $"{c.Case}: Dice {c.Dice:F4}  IoU {c.IoU:F4}  HD95 {(c.Hd95 is { } h ? h.ToString("F2", CultureInfo.InvariantCulture) + " mm" : "undefined")}"),
-                cancellationToken);
+                cancellationToken, CliPlugins.Models);
             if (asJson) Console.Out.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
             else
             {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Edu.Abstractions.Errors;
+using Edu.Cli.Hosting;
 using Edu.Models.Blocks;
 using Edu.Models.Catalogue;
 
@@ -32,7 +33,7 @@ public static class ModelsCommand
             int d = parse.GetValue(dims);
             if (d is not (2 or 3)) throw new InvalidInputException("--dims", $"{d} is not supported: use 2 or 3");
             var h = new ModelHyperparameters(d, parse.GetValue(inChannels), parse.GetValue(classes), parse.GetValue(baseChannels));
-            var catalogue = ModelCatalogue.CreateBuiltIn();
+            var catalogue = CliPlugins.Models;
             var rows = catalogue.Definitions.Select(def =>
             {
                 using var model = catalogue.Create(def.Name, h);

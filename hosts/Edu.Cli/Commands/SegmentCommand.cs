@@ -105,8 +105,24 @@ public static class SegmentCommand
 
         string package = ModelPackageLocator.Resolve(modelPath);
         var steps = NeedsPlugins(package) ? CliPlugins.Catalog.PreprocessingSteps : null;
-        using var predictor = Predictor.Load(package, options, steps);
+        using var predictor = Predictor.Load(package, options, steps, CliPlugins.Models);
+        bool createdOut = !Directory.Exists(outDir);
         Directory.CreateDirectory(outDir);
+        try
+        {
+            return new Report($"{predictor.Manifest.Name}:{predictor.Manifest.Version}", package, options.Device,
+                SegmentAll(predictor, cases, outDir, overlay, dicomSeg, seriesUid, verbose, cancellationToken));
+        }
+        catch when (createdOut && Directory.Exists(outDir) && !Directory.EnumerateFileSystemEntries(outDir).Any())
+        {
+            Directory.Delete(outDir); // a failed run leaves no empty folder it made
+            throw;
+        }
+    }
+
+    private static List<CaseReport> SegmentAll(Predictor predictor, IReadOnlyList<SegmentationCase> cases, string outDir, bool overlay, bool dicomSeg,
+        string? seriesUid, bool verbose, CancellationToken cancellationToken)
+    {
         var reports = new List<CaseReport>();
         foreach (var item in cases)
         {
@@ -153,7 +169,7 @@ public static class SegmentCommand
                     Console.Out.WriteLine($"  {l.Label} {l.Name,-20} {l.Ml.ToString("0.###", CultureInfo.InvariantCulture),12} ml  ({l.Voxels} voxels)");
             }
         }
-        return new Report($"{predictor.Manifest.Name}:{predictor.Manifest.Version}", package, options.Device, reports);
+        return reports;
     }
 
     private static IEnumerable<string> PossibleOutputs(SegmentationCase item, string outDir, bool overlay, bool dicomSeg)

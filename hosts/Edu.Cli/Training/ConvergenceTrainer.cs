@@ -19,7 +19,7 @@ public sealed class ConvergenceTrainer : Trainer
 
     /// <summary>Creates the trainer for a Dice <paramref name="target"/>.</summary>
     public ConvergenceTrainer(double target)
-        : base(customSteps: CliPlugins.Catalog.PreprocessingSteps, modalityPipelines: id => CliPlugins.Catalog.FindModality(id)?.DefaultPipeline,
+        : base(catalogue: CliPlugins.Models, customSteps: CliPlugins.Catalog.PreprocessingSteps, modalityPipelines: id => CliPlugins.Catalog.FindModality(id)?.DefaultPipeline,
             readers: ImageReaderRegistry.CreateDefault(CliPlugins.Catalog.Readers)) => _target = target;
 
     /// <summary>First epoch whose validation Dice reached the target, or null.</summary>

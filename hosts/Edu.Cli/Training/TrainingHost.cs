@@ -14,6 +14,7 @@ public static class TrainingHost
 {
     /// <summary>A trainer wired to the plugin catalogue.</summary>
     public static Trainer CreateTrainer() => new(
+        catalogue: CliPlugins.Models,
         customSteps: CliPlugins.Catalog.PreprocessingSteps,
         modalityPipelines: id => CliPlugins.Catalog.FindModality(id)?.DefaultPipeline,
         readers: ImageReaderRegistry.CreateDefault(CliPlugins.Catalog.Readers));

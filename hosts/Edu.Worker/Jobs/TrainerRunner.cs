@@ -1,3 +1,4 @@
+using Edu.Models.Catalogue;
 using System.Text.Json;
 using Edu.Abstractions.Errors;
 using Edu.Models.Checkpoints;
@@ -21,13 +22,15 @@ public sealed class TrainerRunner : ITrainingRunner
     private readonly WorkerOptions _options;
     private readonly DatasetStore _datasets;
     private readonly PluginCatalog _plugins;
+    private readonly ModelCatalogue _models;
 
     /// <summary>Creates the runner.</summary>
-    public TrainerRunner(IOptions<WorkerOptions> options, DatasetStore datasets, PluginCatalog plugins)
+    public TrainerRunner(IOptions<WorkerOptions> options, DatasetStore datasets, PluginCatalog plugins, ModelCatalogue models)
     {
         _options = options.Value;
         _datasets = datasets;
         _plugins = plugins;
+        _models = models;
     }
 
     /// <summary>The version a job's package gets when the request names none.</summary>
@@ -93,7 +96,7 @@ public sealed class TrainerRunner : ITrainingRunner
             throw new ConflictException($"model '{request.ModelName}' version '{request.ModelVersion}' exists on this worker; choose another version", alreadyExists: true);
     }
 
-    private Trainer NewTrainer() => new(customSteps: _plugins.PreprocessingSteps, modalityPipelines: id => _plugins.FindModality(id)?.DefaultPipeline);
+    private Trainer NewTrainer() => new(_models, _plugins.PreprocessingSteps, id => _plugins.FindModality(id)?.DefaultPipeline);
 
     private string PackageDirectory(string name, string version)
     {

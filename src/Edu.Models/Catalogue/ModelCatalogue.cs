@@ -1,4 +1,6 @@
+using System.Globalization;
 using Edu.Abstractions.Errors;
+using Edu.Abstractions.Plugins;
 using Edu.Models.Nets;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -89,6 +91,42 @@ public sealed class ModelCatalogue
     /// <summary>The definition named <paramref name="name"/>; unknown names are an <see cref="InvalidInputException"/> listing the known ones.</summary>
     public ModelDefinition Get(string name) =>
         Find(name) ?? throw new InvalidInputException(name, $"no model named '{name}'; known: {string.Join(", ", Definitions.Select(d => d.Name))}");
+
+    /// <summary>
+    /// Registers a plugin's model variant (<c>IPluginRegistry.AddModelVariant</c>): its factory gets the hyperparameters
+    /// under their model.json names (<c>spatial_dims</c>, <c>in_channels</c>, <c>classes</c>, <c>base_channels</c>,
+    /// <c>depth</c>, <c>deep_supervision</c>) and must return a TorchSharp <c>Module&lt;Tensor, Tensor&gt;</c>.
+    /// </summary>
+    public void RegisterVariant(string name, string description, ModelVariantFactory factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        Register(new ModelDefinition(name, description, hp =>
+        {
+            object built = factory(VariantHyperparameters(hp.Resolved()));
+            if (built is Module<Tensor, Tensor> module) return module;
+            (built as IDisposable)?.Dispose();
+            throw new InvalidInputException(name, $"the plugin's model factory returned {built?.GetType().FullName ?? "null"}, not a TorchSharp Module<Tensor, Tensor>");
+        }));
+    }
+
+    /// <summary>A catalogue of the six built-in nets and every given plugin variant (name, description, factory).</summary>
+    public static ModelCatalogue CreateWith(IEnumerable<(string Name, string Description, ModelVariantFactory Factory)> variants)
+    {
+        ArgumentNullException.ThrowIfNull(variants);
+        var catalogue = CreateBuiltIn();
+        foreach (var (name, description, factory) in variants) catalogue.RegisterVariant(name, description, factory);
+        return catalogue;
+    }
+
+    private static Dictionary<string, string> VariantHyperparameters(ModelHyperparameters h) => new()
+    {
+        ["spatial_dims"] = h.SpatialDims.ToString(CultureInfo.InvariantCulture),
+        ["in_channels"] = h.InChannels.ToString(CultureInfo.InvariantCulture),
+        ["classes"] = h.Classes.ToString(CultureInfo.InvariantCulture),
+        ["base_channels"] = h.EffectiveBaseChannels.ToString(CultureInfo.InvariantCulture),
+        ["depth"] = h.Depth.ToString(CultureInfo.InvariantCulture),
+        ["deep_supervision"] = h.DeepSupervision ? "true" : "false",
+    };
 
     /// <summary>
     /// Builds the named net (on the CPU, float32, in training mode). With a <paramref name="seed"/>, the initial weights

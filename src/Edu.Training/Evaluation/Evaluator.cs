@@ -3,6 +3,7 @@ using Edu.Abstractions.Imaging;
 using Edu.Abstractions.Preprocessing;
 using Edu.Imaging;
 using Edu.Inference;
+using Edu.Models.Catalogue;
 using Edu.Training.Datasets;
 using Edu.Training.Metrics;
 
@@ -19,7 +20,8 @@ public static class Evaluator
     /// <summary>Evaluates; <paramref name="onCase"/> hears each case's result (and its prediction) as it is done.</summary>
     public static EvaluationReport Evaluate(string modelPath, string datasetDirectory, PredictorOptions? options = null,
         IEnumerable<IPreprocessingStep>? customSteps = null, ImageReaderRegistry? readers = null,
-        Action<CaseEvaluation, ImageVolume, ImageVolume>? onCase = null, CancellationToken cancellationToken = default)
+        Action<CaseEvaluation, ImageVolume, ImageVolume>? onCase = null, CancellationToken cancellationToken = default,
+        ModelCatalogue? catalogue = null)
     {
         ArgumentNullException.ThrowIfNull(modelPath);
         var dataset = SegmentationDataset.Open(datasetDirectory, readers);
@@ -36,7 +38,7 @@ public static class Evaluator
                 : throw new InvalidInputException(splits, $"validation case '{id}' is not in {dataset.Root}")).ToList();
             source = "validation";
         }
-        using var predictor = Predictor.Load(modelPath, options, customSteps);
+        using var predictor = Predictor.Load(modelPath, options, customSteps, catalogue);
         var foreground = dataset.Labels.Keys.Where(k => k != 0).ToList();
         var results = new List<CaseEvaluation>();
         foreach (var c in cases)

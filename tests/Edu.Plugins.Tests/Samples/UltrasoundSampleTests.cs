@@ -110,4 +110,30 @@ public sealed class UltrasoundSampleTests(UltrasoundSampleFixture sample) : ICla
         Assert.Equal(840, json.GetProperty("max").GetDouble());
         Assert.Equal(2, without.ExitCode); // the host alone does not know the format
     }
+    [Fact]
+    public void The_plugins_model_variant_is_listed_trained_and_used_to_segment_like_a_built_in_net()
+    {
+        Assert.True(sample.BuildExitCode == 0, sample.BuildOutput);
+        var env = new Dictionary<string, string> { ["EDU_PLUGINS_PATH"] = sample.PluginsFolder };
+        string data = Path.Combine(sample.Root, "variant-data"), run = Path.Combine(sample.Root, "variant-run"), output = Path.Combine(sample.Root, "variant-out");
+
+        var models = ChildProcess.Run("dotnet", [BuildFacts.EduCliDll, "models", "--json"], env);
+        var synth = ChildProcess.Run("dotnet", [BuildFacts.EduCliDll, "synth", "--modality", "ultrasound", "--count", "4", "--test", "1", "--size", "32", "--out", data], env);
+        var train = ChildProcess.Run("dotnet", [BuildFacts.EduCliDll, "train", "--dataset", data, "--model", "us-lite", "--out", run, "--epochs", "1", "--batch", "2", "--patch", "32"], env);
+        var segment = ChildProcess.Run("dotnet", [BuildFacts.EduCliDll, "segment", "--model", run, Path.Combine(data, "imagesTs"), "--out", output, "--json"], env);
+        var withoutPlugin = ChildProcess.Run("dotnet", [BuildFacts.EduCliDll, "segment", "--model", run, Path.Combine(data, "imagesTs"), "--out", output + "-none"]);
+
+        Assert.True(models.ExitCode == 0, models.StdErr);
+        var lite = JsonDocument.Parse(models.StdOut).RootElement.EnumerateArray().Single(m => m.GetProperty("name").GetString() == "us-lite");
+        Assert.True(lite.GetProperty("parameters").GetInt64() > 0); // the catalogue built the plugin's net
+        Assert.True(synth.ExitCode == 0, synth.StdErr);
+        Assert.True(train.ExitCode == 0, train.StdErr);
+        Assert.Equal("us-lite", JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "model", "model.json"))).RootElement.GetProperty("architecture").GetString());
+        Assert.True(segment.ExitCode == 0, segment.StdErr);
+        var result = JsonDocument.Parse(segment.StdOut).RootElement.GetProperty("cases")[0];
+        var labels = ImageReaderRegistry.CreateDefault().Read(result.GetProperty("outputs")[0].GetString()!);
+        Assert.Equal(new VolumeSize(32, 32, 1), labels.Size);
+        Assert.Equal(2, withoutPlugin.ExitCode); // without the plugin the package's architecture is unknown
+        Assert.Contains("us-lite", withoutPlugin.StdErr);
+    }
 }
