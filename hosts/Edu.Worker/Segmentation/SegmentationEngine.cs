@@ -203,6 +203,19 @@ public sealed class SegmentationEngine
         return stage;
     }
 
+    // Whether an uploaded file is an image some reader other than DICOM's claims (by extension or header bytes).
+    private bool IsOtherImage(string path)
+    {
+        try
+        {
+            return _readers.Resolve(path) is not DicomImageReader;
+        }
+        catch (InvalidInputException)
+        {
+            return false; // not an image at all: the series reader says what is wrong with it
+        }
+    }
+
     // The uploaded DICOM the image came from (the one file, or the folder of a series), or null for other formats.
     private string? DicomSource(UploadSpool spool, string seriesUid)
     {
@@ -232,6 +245,12 @@ public sealed class SegmentationEngine
     {
         bool oneFile = spool.Files.Count == 1 && string.IsNullOrEmpty(seriesUid);
         string input = oneFile ? spool.PathOf(spool.Files[0]) : spool.Root;
+        if (!oneFile && spool.Files.Where(f => IsOtherImage(spool.PathOf(f))).ToList() is { Count: > 0 } images)
+        {
+            string problem = $"{spool.Files.Count} files were uploaded and {string.Join(", ", images.Take(3))}{(images.Count > 3 ? ", …" : "")} "
+                + $"{(images.Count == 1 ? "is an image" : "are images")} in a format other than DICOM: send one image per call (several files are read as the DICOM files of one series)";
+            throw new UploadInputException("upload", problem, LogRedaction.Names(problem, spool.Files));
+        }
         try
         {
             if (oneFile)

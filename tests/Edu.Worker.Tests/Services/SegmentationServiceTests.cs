@@ -177,6 +177,12 @@ public sealed class SegmentationServiceTests
         Assert.Equal(StatusCode.InvalidArgument, segOfPng.StatusCode);
         Assert.Contains("DICOM_SEG", segOfPng.Status.Detail, StringComparison.Ordinal);
 
+        string png2 = TestData.Write(picture, temp.Sub("chest2.png"));
+        var twoImages = await Assert.ThrowsAsync<RpcException>(() => Segment.RunAsync(client, Header("xr", OutputKind.Nifti), [png, png2]));
+        Assert.Equal(StatusCode.InvalidArgument, twoImages.StatusCode);
+        Assert.Contains("send one image per call", twoImages.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("chest2.png", twoImages.Status.Detail, StringComparison.Ordinal);
+
         var notImage = await Assert.ThrowsAsync<RpcException>(() => Segment.RunAsync(client, Header("xr"), [text]));
         Assert.Equal(StatusCode.InvalidArgument, notImage.StatusCode);
 
