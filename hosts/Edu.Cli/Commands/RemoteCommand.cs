@@ -343,7 +343,9 @@ public static class RemoteCommand
             JobEvent.EventOneofCase.Queued => $"queued (position {e.Queued.Position})",
             JobEvent.EventOneofCase.Started => e.Started.Resumed ? $"resumed on {e.Started.Device}" : $"started on {e.Started.Device}",
             JobEvent.EventOneofCase.Epoch => string.Create(inv, $"epoch {e.Epoch.Epoch}/{e.Epoch.Epochs}  loss {e.Epoch.TrainLoss:0.####}  dice {e.Epoch.ValidationDice:0.####}  eta {TimeSpan.FromSeconds(Math.Round(e.Epoch.EtaSeconds))}"),
-            JobEvent.EventOneofCase.Checkpoint => $"checkpoint after epoch {e.Checkpoint.Epoch}",
+            JobEvent.EventOneofCase.Checkpoint => e.Checkpoint.Path == "best"
+                ? $"best weights so far, epoch {e.Checkpoint.Epoch}"
+                : $"checkpoint ({e.Checkpoint.Path}) after epoch {e.Checkpoint.Epoch}",
             JobEvent.EventOneofCase.Finished => $"finished: model {e.Finished.ModelName} {e.Finished.ModelVersion} " +
                 string.Join(" ", e.Finished.Metrics.Select(m => string.Create(inv, $"{m.Key}={m.Value:0.####}"))),
             JobEvent.EventOneofCase.Failed => $"failed: {e.Failed.Reason}",
