@@ -24,9 +24,9 @@ public static class ModelsCommand
         var classes = new Option<int>("--classes") { Description = "Output channels (1 for binary).", DefaultValueFactory = _ => 1 };
         var baseChannels = new Option<int?>("--base") { Description = "Base width f_0 (default 32 in 2-D, 16 in 3-D)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON array of {name, parameters, description}." };
-        var command = new Command("models", "List the model catalogue with parameter counts for the given shape.")
+        var command = new Command("models", "List the model catalogue with parameter counts for the given shape; export and import weights for PyTorch.")
         {
-            dims, inChannels, classes, baseChannels, json,
+            dims, inChannels, classes, baseChannels, json, ModelWeightsCommands.Export(), ModelWeightsCommands.Import(),
         };
         command.SetAction(parse =>
         {
