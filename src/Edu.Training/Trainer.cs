@@ -180,16 +180,32 @@ public class Trainer
             var clock = Stopwatch.StartNew();
             double waited = 0, stepTime = 0;
             model.train();
+            int firstStep = state.StepInEpoch; // > 0 when resuming inside this epoch
             using var lossSum = zeros(1, dtype: float64);
+            if (firstStep > 0) lossSum.fill_(state.EpochLossSum);
             double? runningLoss = null;
-            using (var loader = new BatchLoader(trainCases, sampler, options.BatchSize, steps, options.Seed, epoch,
-                       options.Augmentation.ForegroundShare, options.PrefetchBatches, cancellationToken))
+            int s = firstStep;
+            // Cancelled inside an epoch (Ctrl+C, a worker's graceful shutdown): the steps taken so far are kept in the last
+            // checkpoint, and a resume continues from the next step with the same batches.
+            void CheckpointInterrupted()
             {
-                int s = 0;
+                if (s == firstStep) return; // nothing since the last checkpoint
+                var interrupted = state with { GlobalStep = ctx.GlobalStep, StepInEpoch = s, EpochLossSum = lossSum.item<double>() };
+                SaveCheckpoint(last, model, optimizer, new CheckpointInfo(options.Model, hp, epoch - 1, ctx.GlobalStep), interrupted);
+                Report(progress, new TrainingEvent(TrainingEventKind.CheckpointWritten, epoch, options.Epochs, s, steps, lossSum.item<double>() / s, null,
+                    ctx.LearningRate, null, last, $"last checkpoint, interrupted after step {s} of epoch {epoch}"));
+            }
+            using (var loader = new BatchLoader(trainCases, sampler, options.BatchSize, steps, options.Seed, epoch,
+                       options.Augmentation.ForegroundShare, options.PrefetchBatches, cancellationToken, firstStep))
+            {
                 var stepClock = Stopwatch.StartNew();
-                while (loader.Next(out var wait) is { } batch)
+                while (NextBatch(loader, cancellationToken, CheckpointInterrupted, out var wait) is { } batch)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        CheckpointInterrupted();
+                        cancellationToken.ThrowIfCancellationRequested();
+                    }
                     waited += wait.TotalSeconds;
                     double lr = LearningRateAt(options, ctx.GlobalStep, totalSteps);
                     foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
@@ -205,7 +221,11 @@ public class Trainer
                 }
             }
             double trainLoss = lossSum.item<double>() / steps;
-            cancellationToken.ThrowIfCancellationRequested();
+            if (cancellationToken.IsCancellationRequested)
+            {
+                CheckpointInterrupted();
+                cancellationToken.ThrowIfCancellationRequested();
+            }
             double dice = ValidationStep(ctx);
             clock.Stop();
             epochTimes.Add(clock.Elapsed.TotalSeconds);
@@ -216,6 +236,8 @@ public class Trainer
             {
                 Epoch = epoch,
                 GlobalStep = ctx.GlobalStep,
+                StepInEpoch = 0,
+                EpochLossSum = 0,
                 BestDice = improved ? dice : state.BestDice,
                 BestEpoch = improved ? epoch : state.BestEpoch,
                 EpochsSinceBest = improved ? 0 : state.EpochsSinceBest + 1,
@@ -358,6 +380,20 @@ public class Trainer
         if (channelNames.Count == 3 && channelNames.Select(n => n.ToUpperInvariant()).SequenceEqual(["R", "G", "B"]))
             return PreprocessingPipeline.Parse("percentile(low=0.5, high=99.5)");
         return PreprocessingPipeline.Parse("zscore");
+    }
+
+    // The loader's wait ends with OperationCanceledException when the run is cancelled: checkpoint first.
+    private static TrainingBatch? NextBatch(BatchLoader loader, CancellationToken cancellationToken, Action checkpoint, out TimeSpan waited)
+    {
+        try
+        {
+            return loader.Next(out waited);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            checkpoint();
+            throw;
+        }
     }
 
     private static void SaveCheckpoint(string directory, Module model, OptimizerHelper optimizer, CheckpointInfo info, TrainerState state)

@@ -12,6 +12,13 @@ public sealed record TrainerState
     [JsonPropertyName("epoch")] public int Epoch { get; init; }
     /// <summary>Optimizer steps taken (drives the learning-rate schedule).</summary>
     [JsonPropertyName("global_step")] public long GlobalStep { get; init; }
+    /// <summary>
+    /// Steps already taken of epoch <see cref="Epoch"/> + 1 when the run was interrupted inside it (a checkpoint written on
+    /// cancellation, e.g. a worker's graceful shutdown); 0 at an epoch boundary.
+    /// </summary>
+    [JsonPropertyName("step_in_epoch")] public int StepInEpoch { get; init; }
+    /// <summary>The sum of those steps' losses (the epoch's mean training loss needs it).</summary>
+    [JsonPropertyName("epoch_loss_sum")] public double EpochLossSum { get; init; }
     /// <summary>Best validation Dice so far (−1 before any).</summary>
     [JsonPropertyName("best_dice")] public double BestDice { get; init; } = -1;
     /// <summary>Epoch of <see cref="BestDice"/>.</summary>

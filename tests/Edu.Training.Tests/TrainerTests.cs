@@ -75,6 +75,40 @@ public sealed class TrainerTests
     }
 
     [Fact]
+    public void Resume_after_cancellation_inside_an_epoch_continues_from_the_next_step_with_the_same_result()
+    {
+        using var t = new TempFolder();
+        string data = TinyDatasets.NnUNet(t.Sub("data"), 6, 32);
+        var options = Tiny(data, 3) with { Augmentation = new AugmentationOptions { AffineProbability = 1 } };
+        var straight = new Trainer().Run(options, t.Sub("straight"));
+
+        // cancelled after step 2 of epoch 2 (of 4 steps): a worker's graceful shutdown, or Ctrl+C
+        using var cts = new CancellationTokenSource();
+        var events = new List<TrainingEvent>();
+        var progress = new SyncProgress(e =>
+        {
+            events.Add(e);
+            if (e.Kind == TrainingEventKind.Step && e.Epoch == 2 && e.Step == 2) cts.Cancel();
+        });
+        Assert.ThrowsAny<OperationCanceledException>(() => new Trainer().Run(options, t.Sub("resumed"), progress, cts.Token));
+        Assert.Contains(events, e => e.Kind == TrainingEventKind.CheckpointWritten && e.Message.Contains("after step 2 of epoch 2", StringComparison.Ordinal));
+        using (var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(t.Sub("resumed"), "checkpoints/last/trainer.json"))))
+        {
+            Assert.Equal(1, doc.RootElement.GetProperty("epoch").GetInt32());
+            Assert.Equal(2, doc.RootElement.GetProperty("step_in_epoch").GetInt32());
+        }
+
+        var resumedEvents = new List<TrainingEvent>();
+        var resumed = new Trainer().Run(options with { Resume = true }, t.Sub("resumed"), new SyncProgress(resumedEvents.Add));
+
+        Assert.Equal(3, resumedEvents.First(e => e.Kind == TrainingEventKind.Step).Step); // steps 1 and 2 are not repeated
+        Assert.Equal(straight.History.Select(h => h.TrainLoss), resumed.History.Select(h => h.TrainLoss));
+        Assert.Equal(straight.History.Select(h => h.ValidationDice), resumed.History.Select(h => h.ValidationDice));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(straight.RunDirectory, "checkpoints/last/weights.safetensors")),
+            File.ReadAllBytes(Path.Combine(resumed.RunDirectory, "checkpoints/last/weights.safetensors")));
+    }
+
+    [Fact]
     public void Cases_beyond_the_memory_budget_train_from_the_memory_mapped_cache_with_the_same_result()
     {
         using var t = new TempFolder();

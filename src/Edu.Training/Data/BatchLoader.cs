@@ -17,10 +17,11 @@ public sealed class BatchLoader : IDisposable
     private readonly CancellationTokenSource _cts;
     private readonly Task _producer;
 
-    /// <summary>Starts producing the batches of <paramref name="epoch"/>.</summary>
+    /// <summary>Starts producing the batches of <paramref name="epoch"/>, from step <paramref name="firstStep"/> (a run resumed inside an epoch).</summary>
     public BatchLoader(IReadOnlyList<PreparedCase> cases, PatchSampler sampler, int batchSize, int steps, int seed, int epoch,
-        double foregroundShare, int prefetch, CancellationToken cancellationToken)
+        double foregroundShare, int prefetch, CancellationToken cancellationToken, int firstStep = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(firstStep);
         ArgumentNullException.ThrowIfNull(cases);
         ArgumentNullException.ThrowIfNull(sampler);
         if (cases.Count == 0) throw new ArgumentException("no cases", nameof(cases));
@@ -36,7 +37,7 @@ public sealed class BatchLoader : IDisposable
                 new Random(SeedMixer.Mix(seed, epoch, -1)).Shuffle(order);
                 int channels = cases[0].Channels, n = sampler.PatchVoxels;
                 long[] shape = sampler.PatchZ == 1 ? [sampler.PatchY, sampler.PatchX] : [sampler.PatchZ, sampler.PatchY, sampler.PatchX];
-                for (int s = 0; s < steps; s++)
+                for (int s = firstStep; s < steps; s++)
                 {
                     token.ThrowIfCancellationRequested();
                     var images = new float[batchSize * channels * n];
