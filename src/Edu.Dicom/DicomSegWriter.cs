@@ -88,7 +88,7 @@ public static class DicomSegWriter
         {
             var a = files[z].Attributes;
             double[] expected = World(labels.Geometry, z);
-            double[]? actual = Vector(TextValue(a, DicomReferenceTags.ImagePositionPatient), 3);
+            double[]? actual = DicomSeriesReader.ParseVector(TextValue(a, DicomReferenceTags.ImagePositionPatient), 3);
             if (actual is null || Math.Sqrt(actual.Zip(expected, (p, q) => (p - q) * (p - q)).Sum()) > tolerance)
                 throw new InvalidInputException(source, $"label slice {z} lies at ({string.Join(", ", expected.Select(v => v.ToString("0.###", CultureInfo.InvariantCulture)))}) but source image {Path.GetFileName(files[z].Path)} does not: the labels are not in this series' geometry");
             result.Add(new(Uid(a, DicomReferenceTags.SopClassUid, "SOP Class UID"), Uid(a, DicomReferenceTags.SopInstanceUid, "SOP Instance UID"), 0, actual));
@@ -273,16 +273,6 @@ public static class DicomSegWriter
 
     private static string TextValue(DicomImageAttributes a, uint tag) =>
         a.ReferenceValues.TryGetValue(tag, out var v) ? Encoding.ASCII.GetString(v).Trim('\0', ' ') : "";
-
-    private static double[]? Vector(string s, int count)
-    {
-        var parts = s.Split('\\', StringSplitOptions.TrimEntries);
-        if (parts.Length != count) return null;
-        var values = new double[count];
-        for (int i = 0; i < count; i++)
-            if (!double.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i])) return null;
-        return values;
-    }
 
     private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
 }

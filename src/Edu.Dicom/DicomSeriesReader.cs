@@ -119,7 +119,8 @@ public static class DicomSeriesReader
     private static int ParseInt(string s) =>
         int.TryParse(s.Split('\\')[0].Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : 0;
 
-    private static double[]? ParseVector(string s, int count)
+    /// <summary>A backslash-separated DS value of exactly <paramref name="count"/> numbers, or null.</summary>
+    internal static double[]? ParseVector(string s, int count)
     {
         var parts = s.Split('\\', StringSplitOptions.TrimEntries);
         if (parts.Length != count) return null;

@@ -15,19 +15,9 @@ public static class DicomSeriesWriter
     private const string CtImageStorage = "1.2.840.10008.5.1.4.1.1.2";
     private const string MrImageStorage = "1.2.840.10008.5.1.4.1.1.4";
 
-    // A DICOM DS value is at most 16 characters: as many decimals as fit.
-    private static string DecimalString(double value)
-    {
-        for (int decimals = 10; ; decimals--)
-        {
-            string text = Math.Round(value, decimals).ToString("0." + new string('#', Math.Max(decimals, 1)), System.Globalization.CultureInfo.InvariantCulture);
-            if (text.Length <= 16 || decimals == 0) return text;
-        }
-    }
-
     private static void SetGeometry(string path, double[] position, double[] cosines, IReadOnlyList<double> spacing)
     {
-        static string Ds(IEnumerable<double> values) => string.Join('\\', values.Select(DecimalString));
+        static string Ds(IEnumerable<double> values) => string.Join('\\', values.Select(DicomDataSet.DecimalString));
         using var reader = new gdcm.Reader();
         reader.SetFileName(path);
         if (!reader.Read()) throw new IOException($"GDCM could not read back {path}");
