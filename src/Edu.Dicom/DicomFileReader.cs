@@ -23,12 +23,15 @@ public static class DicomFileReader
     }
 
     /// <summary>Reads a file whose structure <see cref="DicomStructure.Validate(string)"/> has already checked (series reading).</summary>
-    internal static ImageVolume Read(string path, DicomImageAttributes attributes)
+    /// <remarks>
+    /// Compressed pixel data is read and decoded with stdout and stderr captured (the JPEG codecs report corruption only
+    /// there), unless <paramref name="captured"/> says the caller captures around many files at once (a series).
+    /// </remarks>
+    internal static ImageVolume Read(string path, DicomImageAttributes attributes, bool captured = false)
     {
         ArgumentNullException.ThrowIfNull(path);
         GdcmRuntime.EnsureLoaded();
-        // Compressed pixel data is read and decoded with stdout and stderr captured: the JPEG codecs report corruption only there.
-        var ((reader, decoded), printed) = attributes.PixelDataEncapsulated
+        var ((reader, decoded), printed) = attributes.PixelDataEncapsulated && !captured
             ? NativeOutput.Capture(() => ReadAndDecode(path))
             : (ReadAndDecode(path), "");
         using var _ = reader; // owns the native file and image used below
@@ -60,16 +63,20 @@ public static class DicomFileReader
     // libjpeg's warnings for damaged data ("Corrupt JPEG data: …", "Premature end of JPEG file"): the codec returned a
     // buffer, but part of it is garbage. The codecs' own notes are dropped; anything else (another thread's output
     // during the capture) is passed on to stderr.
-    private static void CheckDecoderMessages(string printed, string path)
+    internal static void CheckDecoderMessages(string printed, string path)
     {
         if (printed.Length == 0) return;
-        var lines = printed.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        string? corrupt = lines.FirstOrDefault(l => l.StartsWith("Corrupt JPEG data", StringComparison.Ordinal) || l.StartsWith("Premature end of JPEG file", StringComparison.Ordinal));
-        if (corrupt is not null)
+        if (Corruption(printed) is { } corrupt)
             throw new InvalidInputException(path, $"the compressed pixel data is corrupt (the JPEG decoder says: {corrupt})");
-        foreach (string line in lines.Where(l => !DecoderNoise.Any(n => l.StartsWith(n, StringComparison.Ordinal))))
+        foreach (string line in printed.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                     .Where(l => !DecoderNoise.Any(n => l.StartsWith(n, StringComparison.Ordinal))))
             Console.Error.WriteLine(line);
     }
+
+    /// <summary>The decoder's report of damaged data in captured output, or null.</summary>
+    internal static string? Corruption(string printed) =>
+        printed.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .FirstOrDefault(l => l.StartsWith("Corrupt JPEG data", StringComparison.Ordinal) || l.StartsWith("Premature end of JPEG file", StringComparison.Ordinal));
 
     // What GDCM 3.0's codecs print on their own: libjpeg refusing 12-bit data in its 8-bit build before the 12-bit one
     // decodes it, and the pvrg-jpeg helper's trace and errors (the call fails then, and says so).

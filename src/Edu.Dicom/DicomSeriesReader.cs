@@ -161,8 +161,20 @@ public static class DicomSeriesReader
     private static ImageVolume Stack(List<SliceHeader> sorted, CancellationToken cancellationToken)
     {
         var volumes = new ImageVolume[sorted.Count];
-        Parallel.For(0, sorted.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
-            volumes[i] = DicomFileReader.Read(sorted[i].Path, sorted[i].Attributes));
+        void DecodeAll(bool captured) => Parallel.For(0, sorted.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+            volumes[i] = DicomFileReader.Read(sorted[i].Path, sorted[i].Attributes, captured));
+        if (!sorted.Any(s => s.Attributes.PixelDataEncapsulated))
+            DecodeAll(captured: false);
+        else
+        {
+            // One capture around the parallel decode keeps it parallel; only when a decoder reported damage are the
+            // slices decoded again one by one, to name the file.
+            var (_, printed) = NativeOutput.Capture(() => { DecodeAll(captured: true); return 0; });
+            if (DicomFileReader.Corruption(printed) is not null)
+                foreach (var slice in sorted.Where(s => s.Attributes.PixelDataEncapsulated))
+                    DicomFileReader.Read(slice.Path, slice.Attributes); // throws for the damaged one
+            DicomFileReader.CheckDecoderMessages(printed, Path.GetDirectoryName(sorted[0].Path) ?? sorted[0].Path);
+        }
 
         var first = volumes[0];
         int channels = first.Channels;

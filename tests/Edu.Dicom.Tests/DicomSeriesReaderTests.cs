@@ -104,4 +104,39 @@ public sealed class DicomSeriesRoundTripTests
             if (Directory.Exists(folder)) Directory.Delete(folder, true);
         }
     }
+    [Fact]
+    public void A_jpeg_lossless_series_decodes_like_the_original_and_a_damaged_slice_is_named()
+    {
+        // CT5N compressed slice by slice by dcmtk's dcmcjpeg (JPEG lossless, process 14, first-order prediction).
+        string dir = Path.Combine(Path.GetTempPath(), $"edu-jpeg-series-{Guid.NewGuid():N}");
+        string series = Path.Combine(dir, "series");
+        Directory.CreateDirectory(series);
+        try
+        {
+            foreach (string file in Directory.GetFiles(TestFiles.Series("98892001", "CT5N")))
+            {
+                using var dcmcjpeg = System.Diagnostics.Process.Start("dcmcjpeg", [file, Path.Combine(series, Path.GetFileName(file) + ".dcm")]);
+                dcmcjpeg.WaitForExit();
+                Assert.Equal(0, dcmcjpeg.ExitCode);
+            }
+            Assert.Equal(DicomSeriesReader.Read(TestFiles.Series("98892001", "CT5N")).Voxels, DicomSeriesReader.Read(series).Voxels);
+
+            // a stray EOI marker a few bytes into one slice's entropy-coded data
+            string damaged = Path.Combine(series, "2392.dcm");
+            byte[] bytes = File.ReadAllBytes(damaged);
+            int sos = bytes.AsSpan().LastIndexOf([(byte)0xFF, (byte)0xDA]);
+            int data = sos + 2 + (bytes[sos + 2] << 8 | bytes[sos + 3]);
+            bytes[data + 6] = 0xFF;
+            bytes[data + 7] = 0xD9;
+            File.WriteAllBytes(damaged, bytes);
+
+            var e = Assert.Throws<InvalidInputException>(() => DicomSeriesReader.Read(series));
+            Assert.Equal(damaged, e.Input);
+            Assert.Contains("corrupt", e.Problem);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
