@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Runtime.Intrinsics;
 using System.Reflection;
+using System.Runtime.Intrinsics;
 using System.Text;
 using Edu.Abstractions.Errors;
 using Edu.Abstractions.Imaging;
@@ -99,30 +99,60 @@ public static class DicomSegWriter
     private static (DicomDataSet DataSet, string InstanceUid) Build(ImageVolume labels, List<SourceFrame> frames, IReadOnlyList<(string Path, DicomImageAttributes Attributes)> files,
         DicomSegOptions options, CancellationToken cancellationToken)
     {
-        var source = files[0].Attributes;
-        var g = labels.Geometry;
-        int columns = g.Size.X, rows = g.Size.Y, perSlice = columns * rows;
-        string seriesUid = DicomUids.New(), instanceUid = DicomUids.New(), dimensionUid = DicomUids.New();
-        string frameOfReference = TextValue(source, DicomReferenceTags.FrameOfReferenceUid);
-        bool spatial = frameOfReference.Length > 0;
-        var now = DateTime.Now;
-        string date = now.ToString("yyyyMMdd", CultureInfo.InvariantCulture), time = now.ToString("HHmmss", CultureInfo.InvariantCulture);
-
-        // Segments: every named label but the background, in label order; frames: the slices that hold each.
+        // Segments: every named label but the background, in label order.
         var segments = options.LabelNames.Where(p => p.Key > 0).OrderBy(p => p.Key).ToList();
         if (segments.Count == 0)
             throw new InvalidInputException("labels", "the model names no foreground label: a SEG needs at least one segment");
         if (segments.Count > ushort.MaxValue) throw new InvalidInputException("labels", "more than 65535 labels");
+        var source = files[0].Attributes;
+        bool spatial = TextValue(source, DicomReferenceTags.FrameOfReferenceUid).Length > 0;
+        var frameList = PlanFrames(labels, segments);
+        string instanceUid = DicomUids.New();
+
+        var ds = new DicomDataSet();
+        AddInstanceSeriesPatientAndStudy(ds, source, files[0].Path, options, instanceUid, spatial);
+        AddReferencesAndDimensions(ds, frames, source, spatial);
+        var g = labels.Geometry;
+        ds.UnsignedShorts(0x00280002, 1).Text(0x00280004, "CS", "MONOCHROME2").Integer(0x00280008, frameList.Count)
+          .UnsignedShorts(0x00280010, checked((ushort)g.Size.Y)).UnsignedShorts(0x00280011, checked((ushort)g.Size.X))
+          .UnsignedShorts(0x00280100, 1).UnsignedShorts(0x00280101, 1).UnsignedShorts(0x00280102, 0).UnsignedShorts(0x00280103, 0)
+          .Text(0x00282110, "CS", "00")
+          .Text(0x00620001, "CS", "BINARY")
+          .Text(0x00620013, "CS", "NO");
+        ds.Sequence(0x00620002, segments.Select((p, s) =>
+        {
+            var (category, type) = options.Codes.TryGetValue(p.Key, out var codes) ? codes : (options.DefaultCategory, options.DefaultType);
+            return new DicomDataSet().Code(0x00620003, category).UnsignedShorts(0x00620004, (ushort)(s + 1))
+                .Text(0x00620005, "LO", Truncate(p.Value, 64)).Text(0x00620008, "CS", "AUTOMATIC")
+                .Text(0x00620009, "LO", Truncate(options.AlgorithmName, 64)).Code(0x0062000F, type);
+        }).ToList());
+        AddFunctionalGroups(ds, g, frames, frameList, spatial);
+        ds.Bytes(0x7FE00010, "OB", PixelData(labels, segments, frameList, cancellationToken));
+        return (ds, instanceUid);
+    }
+
+    // The frames: for each segment the slices that hold it; a segment found nowhere keeps one empty frame, which says so.
+    private static List<(int Segment, int Z)> PlanFrames(ImageVolume labels, List<KeyValuePair<int, string>> segments)
+    {
+        int perSlice = labels.Geometry.Size.X * labels.Geometry.Size.Y;
         var frameList = new List<(int Segment, int Z)>();
         for (int s = 0; s < segments.Count; s++)
         {
             int before = frameList.Count;
-            for (int z = 0; z < g.Size.Z; z++)
+            for (int z = 0; z < labels.Geometry.Size.Z; z++)
                 if (labels.Voxels.AsSpan(z * perSlice, perSlice).Contains(segments[s].Key)) frameList.Add((s, z));
-            if (frameList.Count == before) frameList.Add((s, 0)); // a segment found nowhere: one empty frame says so
+            if (frameList.Count == before) frameList.Add((s, 0));
         }
+        return frameList;
+    }
 
-        var ds = new DicomDataSet();
+    // SOP common, equipment, the new series, and the source's patient, study and frame of reference.
+    private static void AddInstanceSeriesPatientAndStudy(DicomDataSet ds, DicomImageAttributes source, string sourcePath, DicomSegOptions options,
+        string instanceUid, bool spatial)
+    {
+        var now = DateTime.Now;
+        string date = now.ToString("yyyyMMdd", CultureInfo.InvariantCulture), time = now.ToString("HHmmss", CultureInfo.InvariantCulture);
+        string algorithm = Truncate($"{options.AlgorithmName} {options.AlgorithmVersion}".Trim(), 64);
         if (source.ReferenceValues.TryGetValue(DicomReferenceTags.SpecificCharacterSet, out var charset)) ds.Bytes(DicomReferenceTags.SpecificCharacterSet, "CS", charset);
         ds.Text(0x00080008, "CS", "DERIVED", "PRIMARY")
           .Text(0x00080012, "DA", date).Text(0x00080013, "TM", time)
@@ -133,35 +163,38 @@ public static class DicomSegWriter
           .Text(0x0008103E, "LO", Truncate(options.SeriesDescription, 64))
           .Text(0x00081090, "LO", Truncate(options.AlgorithmName, 64))
           .Text(0x00181000, "LO", Truncate(options.DeviceSerialNumber, 64))
-          .Text(0x00181020, "LO", Truncate($"EDU.Framework {FrameworkVersion}", 64), Truncate($"{options.AlgorithmName} {options.AlgorithmVersion}".Trim(), 64))
-          .Text(0x0020000E, "UI", seriesUid)
+          .Text(0x00181020, "LO", Truncate($"EDU.Framework {FrameworkVersion}", 64), algorithm)
+          .Text(0x0020000E, "UI", DicomUids.New())
           .Integer(0x00200011, options.SeriesNumber)
           .Integer(0x00200013, 1)
-          .Text(0x00700080, "CS", "EDU_SEGMENTATION").Text(0x00700081, "LO", Truncate($"{options.AlgorithmName} {options.AlgorithmVersion}".Trim(), 64)).Text(0x00700084, "PN");
+          .Text(0x00700080, "CS", "EDU_SEGMENTATION").Text(0x00700081, "LO", algorithm).Text(0x00700084, "PN");
+        byte[] Copied(uint tag) => source.ReferenceValues.TryGetValue(tag, out var value) ? value : [];
         foreach (var (tag, vr) in DicomReferenceTags.PatientAndStudy)
-            ds.Bytes(tag, vr, source.ReferenceValues.TryGetValue(tag, out var value) ? value : []);
+            ds.Bytes(tag, vr, Copied(tag));
         ds.Text(0x0020000D, "UI", TextValue(source, DicomReferenceTags.StudyInstanceUid) is { Length: > 0 } study ? study
-            : throw new InvalidInputException(files[0].Path, "has no Study Instance UID: a SEG must join the source's study"));
+            : throw new InvalidInputException(sourcePath, "has no Study Instance UID: a SEG must join the source's study"));
         if (spatial)
         {
-            ds.Text(0x00200052, "UI", frameOfReference);
-            ds.Bytes(DicomReferenceTags.PositionReferenceIndicator, "LO",
-                source.ReferenceValues.TryGetValue(DicomReferenceTags.PositionReferenceIndicator, out var pri) ? pri : []);
+            ds.Text(0x00200052, "UI", TextValue(source, DicomReferenceTags.FrameOfReferenceUid));
+            ds.Bytes(DicomReferenceTags.PositionReferenceIndicator, "LO", Copied(DicomReferenceTags.PositionReferenceIndicator));
         }
         else
         {
             // Without a patient coordinate system the rows and columns are described by Patient Orientation (type 2C).
-            ds.Bytes(DicomReferenceTags.PatientOrientation, "CS",
-                source.ReferenceValues.TryGetValue(DicomReferenceTags.PatientOrientation, out var orientation) ? orientation : []);
+            ds.Bytes(DicomReferenceTags.PatientOrientation, "CS", Copied(DicomReferenceTags.PatientOrientation));
         }
+    }
 
-        // Common Instance Reference: the source series and every instance a frame derives from.
+    // Common Instance Reference (the source series and every instance a frame derives from) and the multi-frame
+    // dimensions: segment number, then (with a frame of reference) the plane position.
+    private static void AddReferencesAndDimensions(DicomDataSet ds, List<SourceFrame> frames, DicomImageAttributes source, bool spatial)
+    {
         var instances = frames.Select(f => (f.SopClassUid, f.SopInstanceUid)).Distinct().Select(r =>
             new DicomDataSet().Text(0x00081150, "UI", r.SopClassUid).Text(0x00081155, "UI", r.SopInstanceUid)).ToList();
         ds.Sequence(0x00081115, new DicomDataSet().Sequence(0x0008114A, instances)
             .Text(0x0020000E, "UI", TextValue(source, DicomReferenceTags.SeriesInstanceUid)));
 
-        // Multi-frame dimensions: segment number, then (with a frame of reference) the plane position.
+        string dimensionUid = DicomUids.New();
         ds.Sequence(0x00209221, new DicomDataSet().Text(0x00209164, "UI", dimensionUid));
         var dimensions = new List<DicomDataSet>
         {
@@ -172,23 +205,12 @@ public static class DicomSegWriter
             dimensions.Add(new DicomDataSet().Text(0x00209164, "UI", dimensionUid).AttributeTag(0x00209165, ImagePositionPatient)
                 .AttributeTag(0x00209167, PlanePositionSequence).Text(0x00209421, "LO", "ImagePositionPatient"));
         ds.Sequence(0x00209222, dimensions);
+    }
 
-        ds.UnsignedShorts(0x00280002, 1).Text(0x00280004, "CS", "MONOCHROME2").Integer(0x00280008, frameList.Count)
-          .UnsignedShorts(0x00280010, checked((ushort)rows)).UnsignedShorts(0x00280011, checked((ushort)columns))
-          .UnsignedShorts(0x00280100, 1).UnsignedShorts(0x00280101, 1).UnsignedShorts(0x00280102, 0).UnsignedShorts(0x00280103, 0)
-          .Text(0x00282110, "CS", "00")
-          .Text(0x00620001, "CS", "BINARY")
-          .Text(0x00620013, "CS", "NO");
-
-        ds.Sequence(0x00620002, segments.Select((p, s) =>
-        {
-            var (category, type) = options.Codes.TryGetValue(p.Key, out var codes) ? codes : (options.DefaultCategory, options.DefaultType);
-            return new DicomDataSet().Code(0x00620003, category).UnsignedShorts(0x00620004, (ushort)(s + 1))
-                .Text(0x00620005, "LO", Truncate(p.Value, 64)).Text(0x00620008, "CS", "AUTOMATIC")
-                .Text(0x00620009, "LO", Truncate(options.AlgorithmName, 64)).Code(0x0062000F, type);
-        }).ToList());
-
-        // Shared functional groups: orientation and pixel measures hold for every frame.
+    // Shared groups (orientation and pixel measures hold for every frame) and one per-frame group per frame: its source
+    // image, its dimension index, its segment and its plane position.
+    private static void AddFunctionalGroups(DicomDataSet ds, ImageGeometry g, List<SourceFrame> frames, List<(int Segment, int Z)> frameList, bool spatial)
+    {
         var shared = new DicomDataSet();
         if (spatial)
         {
@@ -215,11 +237,16 @@ public static class DicomSegWriter
             perFrame.Add(item);
         }
         ds.Sequence(0x52009230, perFrame);
+    }
 
-        // Pixel data: the frames' bits back to back, LSB first, as BitsAllocated 1 is packed.
+    // The frames' bits back to back, LSB first, as Bits Allocated 1 packs them.
+    private static byte[] PixelData(ImageVolume labels, List<KeyValuePair<int, string>> segments, List<(int Segment, int Z)> frameList,
+        CancellationToken cancellationToken)
+    {
+        int perSlice = labels.Geometry.Size.X * labels.Geometry.Size.Y;
         long bits = (long)frameList.Count * perSlice;
         if ((bits + 7) / 8 > int.MaxValue - 1)
-            throw new InvalidInputException("labels", $"{frameList.Count} frames of {columns}×{rows} do not fit one SEG");
+            throw new InvalidInputException("labels", $"{frameList.Count} frames of {labels.Geometry.Size.X}×{labels.Geometry.Size.Y} do not fit one SEG");
         var pixels = new byte[(bits + 7) / 8];
         long bit = 0;
         foreach (var (s, z) in frameList)
@@ -228,8 +255,7 @@ public static class DicomSegWriter
             PackBits(labels.Voxels.AsSpan(z * perSlice, perSlice), segments[s].Key, pixels, bit);
             bit += perSlice;
         }
-        ds.Bytes(0x7FE00010, "OB", pixels);
-        return (ds, instanceUid);
+        return pixels;
     }
 
     // PS3.10: 128-byte preamble, "DICM", the file meta information (explicit VR LE, led by its group length), the data set.
