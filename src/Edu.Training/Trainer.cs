@@ -195,17 +195,19 @@ public class Trainer
                 Report(progress, new TrainingEvent(TrainingEventKind.CheckpointWritten, epoch, options.Epochs, s, steps, lossSum.item<double>() / s, null,
                     ctx.LearningRate, null, last, $"last checkpoint, interrupted after step {s} of epoch {epoch}"));
             }
+            void StopIfCancelled()
+            {
+                if (!cancellationToken.IsCancellationRequested) return;
+                CheckpointInterrupted();
+                cancellationToken.ThrowIfCancellationRequested();
+            }
             using (var loader = new BatchLoader(trainCases, sampler, options.BatchSize, steps, options.Seed, epoch,
                        options.Augmentation.ForegroundShare, options.PrefetchBatches, cancellationToken, firstStep))
             {
                 var stepClock = Stopwatch.StartNew();
                 while (NextBatch(loader, cancellationToken, CheckpointInterrupted, out var wait) is { } batch)
                 {
-                    if (cancellationToken.IsCancellationRequested)
-                    {
-                        CheckpointInterrupted();
-                        cancellationToken.ThrowIfCancellationRequested();
-                    }
+                    StopIfCancelled();
                     waited += wait.TotalSeconds;
                     double lr = LearningRateAt(options, ctx.GlobalStep, totalSteps);
                     foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
@@ -221,11 +223,7 @@ public class Trainer
                 }
             }
             double trainLoss = lossSum.item<double>() / steps;
-            if (cancellationToken.IsCancellationRequested)
-            {
-                CheckpointInterrupted();
-                cancellationToken.ThrowIfCancellationRequested();
-            }
+            StopIfCancelled();
             double dice = ValidationStep(ctx);
             clock.Stop();
             epochTimes.Add(clock.Elapsed.TotalSeconds);
