@@ -150,14 +150,7 @@ public static class SegmentCommand
             if (dicomSeg)
             {
                 string path = Path.Combine(outDir, item.Name + "_seg.dcm");
-                var segOptions = new DicomSegOptions
-                {
-                    LabelNames = prediction.Statistics.ToDictionary(l => l.Label, l => l.Name),
-                    AlgorithmName = predictor.Manifest.Name,
-                    AlgorithmVersion = predictor.Manifest.Version,
-                };
-                PredictionWriter.WriteStream(path, stream => DicomSegWriter.Write(prediction.Labels, item.Files[0],
-                    item.IsDicomSeries ? seriesUid : null, stream, segOptions, cancellationToken));
+                PredictionWriter.WriteDicomSeg(prediction, predictor.Manifest, item.Files[0], item.IsDicomSeries ? seriesUid : null, path, cancellationToken);
                 outputs.Add(path);
             }
             var labels = prediction.Statistics.Select(s => new LabelReport(s.Label, s.Name, s.Voxels, Math.Round(s.VolumeMl, 6))).ToList();

@@ -7,6 +7,7 @@ using Edu.Dicom;
 using Edu.Imaging;
 using Edu.Imaging.Rendering;
 using Edu.Inference;
+using Edu.Inference.Output;
 using Edu.Plugins;
 using Edu.V1;
 using Edu.Worker.Configuration;
@@ -175,7 +176,9 @@ public sealed class SegmentationEngine
             await Task.Run(() =>
             {
                 if (output == OutputKind.Overlay) OverlayRenderer.WritePng(image, prediction.Labels, path, null, cancellationToken);
-                else if (output == OutputKind.DicomSeg) WriteDicomSeg(prediction, entry, dicomSource!, header.SeriesInstanceUid, path, cancellationToken);
+                else if (output == OutputKind.DicomSeg) // reads the uploaded headers with our own parser, never GDCM: no isolation needed
+                    PredictionWriter.WriteDicomSeg(prediction, entry.Manifest, dicomSource!,
+                        Directory.Exists(dicomSource) && !string.IsNullOrEmpty(header.SeriesInstanceUid) ? header.SeriesInstanceUid : null, path, cancellationToken);
                 else _writers.Write(prediction.Labels, path, cancellationToken);
             }, cancellationToken).ConfigureAwait(false);
             files.Add(name);
@@ -223,22 +226,6 @@ public sealed class SegmentationEngine
         if (!oneFile) return spool.Root; // read as a DICOM series
         string file = spool.PathOf(spool.Files[0]);
         return _readers.Resolve(file) is DicomImageReader ? file : null;
-    }
-
-    // Our own parser reads the uploaded headers (never GDCM), so this needs no isolation.
-    private static void WriteDicomSeg(Prediction prediction, ModelEntry entry, string source, string seriesUid, string path, CancellationToken cancellationToken)
-    {
-        var options = new DicomSegOptions
-        {
-            LabelNames = prediction.Statistics.ToDictionary(l => l.Label, l => l.Name),
-            AlgorithmName = entry.Name,
-            AlgorithmVersion = entry.Version,
-        };
-        // Built in memory (1 bit per voxel and frame), then written: the result files share the upload folder the writer scans.
-        using var seg = new MemoryStream();
-        DicomSegWriter.Write(prediction.Labels, source, Directory.Exists(source) && !string.IsNullOrEmpty(seriesUid) ? seriesUid : null, seg, options, cancellationToken);
-        using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
-        seg.WriteTo(file);
     }
 
     private async Task<ImageVolume> ReadInputAsync(UploadSpool spool, string seriesUid, CancellationToken cancellationToken)

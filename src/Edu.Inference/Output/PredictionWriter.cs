@@ -1,7 +1,10 @@
+using System.Globalization;
 using Edu.Abstractions.Errors;
 using Edu.Abstractions.Imaging;
+using Edu.Dicom;
 using Edu.Imaging;
 using Edu.Imaging.Rendering;
+using Edu.Models.Checkpoints;
 
 namespace Edu.Inference.Output;
 
@@ -41,8 +44,42 @@ public static class PredictionWriter
     }
 
     /// <summary>
-    /// A result in a format this assembly does not know (a DICOM SEG from Edu.Dicom, say): <paramref name="write"/> fills
-    /// the stream, under the same never-overwrite rule.
+    /// A DICOM Segmentation of the prediction, in the study of <paramref name="source"/> (the DICOM file or series folder the
+    /// image was read from, with the same <paramref name="seriesUid"/>): segments named and coded from the package's
+    /// model.json, the model's name and version as the algorithm. Built in memory first, since the source folder may be
+    /// the one the result is written to.
+    /// </summary>
+    public static void WriteDicomSeg(Prediction prediction, ModelManifest manifest, string source, string? seriesUid, string path,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prediction);
+        ArgumentNullException.ThrowIfNull(manifest);
+        var codes = new Dictionary<int, (DicomCode, DicomCode)>();
+        foreach (var (key, coding) in manifest.LabelCodes ?? new Dictionary<string, LabelCoding>())
+        {
+            if (!int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out int label) || coding?.Category is null || coding.Type is null)
+                throw new InvalidInputException(ModelPackage.ManifestFile, $"label_codes entry '{key}' needs a label value and both a category and a type");
+            codes[label] = (Code(coding.Category, key), Code(coding.Type, key));
+        }
+        var options = new DicomSegOptions
+        {
+            LabelNames = prediction.Statistics.ToDictionary(l => l.Label, l => l.Name),
+            AlgorithmName = manifest.Name,
+            AlgorithmVersion = manifest.Version,
+            Codes = codes,
+        };
+        using var seg = new MemoryStream();
+        DicomSegWriter.Write(prediction.Labels, source, seriesUid, seg, options, cancellationToken);
+        WriteStream(path, stream => seg.WriteTo(stream));
+    }
+
+    private static DicomCode Code(CodedConcept concept, string label) =>
+        concept is { Value.Length: > 0, Scheme.Length: > 0, Meaning.Length: > 0 }
+            ? new DicomCode(concept.Value, concept.Scheme, concept.Meaning)
+            : throw new InvalidInputException(ModelPackage.ManifestFile, $"label_codes entry '{label}' has a code without value, scheme or meaning");
+
+    /// <summary>
+    /// A result in any other format: <paramref name="write"/> fills the stream, under the same never-overwrite rule.
     /// </summary>
     public static void WriteStream(string path, Action<Stream> write)
     {

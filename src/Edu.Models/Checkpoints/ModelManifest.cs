@@ -20,6 +20,14 @@ public sealed record ModelManifest
     [JsonPropertyName("modality")] public string? Modality { get; init; }
     /// <summary>Label value → name, e.g. {"0": "background", "1": "lesion"}.</summary>
     [JsonPropertyName("labels")] public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+    /// <summary>
+    /// Optional: label value → its coded category and type, e.g. {"1": {"category": {"value": "91723000", "scheme": "SCT",
+    /// "meaning": "Anatomical Structure"}, "type": {"value": "39607008", "scheme": "SCT", "meaning": "Lung"}}}; a DICOM SEG
+    /// codes each segment with it (labels without an entry: SNOMED CT "Tissue").
+    /// </summary>
+    [JsonPropertyName("label_codes")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, LabelCoding>? LabelCodes { get; init; }
     [JsonPropertyName("preprocessing")] public JsonElement? Preprocessing { get; init; }
     [JsonPropertyName("training_data_hash")] public string? TrainingDataHash { get; init; }
     [JsonPropertyName("metrics")] public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();

@@ -31,6 +31,10 @@ public sealed class SegmentCommandTests : IDisposable
         {
             Name = "tiny-lung", Version = "1", Architecture = "unet", Hyperparameters = hp, Modality = "xray",
             Labels = new Dictionary<string, string> { ["0"] = "background", ["1"] = "lung" },
+            LabelCodes = new Dictionary<string, LabelCoding>
+            {
+                ["1"] = new(new CodedConcept("91723000", "SCT", "Anatomical Structure"), new CodedConcept("39607008", "SCT", "Lung")),
+            },
             Preprocessing = new ManifestPreprocessing(Abstractions.Preprocessing.PreprocessingPipeline.Parse("zscore"), dims == 2 ? [32, 32] : [16, 16, 16]).ToJson(),
         };
         ModelPackage.Save(Dir(name, ModelPackageLocator.RunPackageFolder), manifest, model);
@@ -101,6 +105,13 @@ public sealed class SegmentCommandTests : IDisposable
         Assert.Equal((16, 16), (seg.Columns, seg.Rows));
         int slicesWithLung = Enumerable.Range(0, 5).Count(z => labels.Voxels.AsSpan(z * 256, 256).Contains(1f));
         Assert.Equal(Math.Max(1, slicesWithLung), seg.NumberOfFrames);
+        // the segment is coded as model.json's label_codes say (dcmtk's dcmdump reads the SEG)
+        var dump = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("dcmdump", [Dir("out", "CT5N_seg.dcm")]) { RedirectStandardOutput = true })!;
+        string text = dump.StandardOutput.ReadToEnd();
+        dump.WaitForExit();
+        Assert.Contains("[39607008]", text);
+        Assert.Contains("[Lung]", text);
+        Assert.Contains("[Anatomical Structure]", text);
     }
 
     [Fact]

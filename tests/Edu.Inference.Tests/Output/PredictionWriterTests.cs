@@ -44,4 +44,26 @@ public sealed class PredictionWriterTests
         Assert.Equal("mine", File.ReadAllText(dir.File("x_seg.png")));
         Assert.Single(Directory.GetFiles(dir.Path));
     }
+    [Fact]
+    public void A_dicom_seg_with_a_malformed_label_codes_entry_is_refused_naming_model_json_and_nothing_is_written()
+    {
+        using var dir = new TempDir();
+        string source = Path.Combine(AppContext.BaseDirectory, "TestData", "dicom", "CT_small.dcm");
+        var geometry = new ImageGeometry(new VolumeSize(128, 128, 1), [1, 1, 1], [0, 0, 0], [1, 0, 0, 0, 1, 0, 0, 0, 1]);
+        var prediction = new Prediction(new ImageVolume(geometry, 1, new float[128 * 128], PixelType.UInt8),
+            [new LabelStatistics(1, "lesion", 0, 0)], null, 1);
+        var manifest = new Edu.Models.Checkpoints.ModelManifest
+        {
+            Name = "m", Version = "1", Architecture = "unet", Hyperparameters = new Edu.Models.Catalogue.ModelHyperparameters(),
+            LabelCodes = new Dictionary<string, Edu.Models.Checkpoints.LabelCoding>
+            {
+                ["lesion"] = new(new("49755003", "SCT", "Morphologically Altered Structure"), new("52988006", "SCT", "Lesion")),
+            },
+        };
+
+        var e = Assert.Throws<InvalidInputException>(() => PredictionWriter.WriteDicomSeg(prediction, manifest, source, null, dir.File("seg.dcm")));
+        Assert.Equal("model.json", e.Input);
+        Assert.Contains("'lesion'", e.Problem);
+        Assert.False(File.Exists(dir.File("seg.dcm")));
+    }
 }
