@@ -31,11 +31,12 @@ public static class DicomFileReader
     {
         ArgumentNullException.ThrowIfNull(path);
         GdcmRuntime.EnsureLoaded();
-        var ((reader, decoded), printed) = attributes.PixelDataEncapsulated && !captured
-            ? NativeOutput.Capture(() => ReadAndDecode(path))
-            : (ReadAndDecode(path), "");
+        string printed = "";
+        var (reader, decoded) = attributes.PixelDataEncapsulated && !captured
+            ? NativeOutput.Capture(() => ReadAndDecode(path), text => printed = PassOnOtherOutput(text))
+            : ReadAndDecode(path);
         using var _ = reader; // owns the native file and image used below
-        CheckDecoderMessages(printed, path);
+        ThrowIfCorrupt(printed, path);
         var file = reader.GetFile();
         var (image, colourConversion, buffer, size, samples, scalar, pixelFormat) = decoded;
 
@@ -60,27 +61,36 @@ public static class DicomFileReader
     private sealed record Decoded(gdcm.Image Image, ColourConversion Conversion, byte[] Buffer, VolumeSize Size, int Samples,
         gdcm.PixelFormat.ScalarType Scalar, gdcm.PixelFormat PixelFormat);
 
-    // libjpeg's warnings for damaged data ("Corrupt JPEG data: …", "Premature end of JPEG file"): the codec returned a
-    // buffer, but part of it is garbage. The codecs' own notes are dropped; anything else (another thread's output
-    // during the capture) is passed on to stderr.
-    internal static void CheckDecoderMessages(string printed, string path)
+    // libjpeg's warnings for lost data ("Corrupt JPEG data: premature end of data segment", "Premature end of JPEG
+    // file"): the codec returned a buffer, but part of it is garbage. "N extraneous bytes before marker" is not among
+    // them: padding before a marker, which some encoders write, loses nothing.
+    internal static void ThrowIfCorrupt(string printed, string path)
     {
-        if (printed.Length == 0) return;
         if (Corruption(printed) is { } corrupt)
             throw new InvalidInputException(path, $"the compressed pixel data is corrupt (the JPEG decoder says: {corrupt})");
-        foreach (string line in printed.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                     .Where(l => !DecoderNoise.Any(n => l.StartsWith(n, StringComparison.Ordinal))))
-            Console.Error.WriteLine(line);
     }
 
-    /// <summary>The decoder's report of damaged data in captured output, or null.</summary>
+    /// <summary>The decoder's report of lost data in captured output, or null.</summary>
     internal static string? Corruption(string printed) =>
         printed.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .FirstOrDefault(l => l.StartsWith("Corrupt JPEG data", StringComparison.Ordinal) || l.StartsWith("Premature end of JPEG file", StringComparison.Ordinal));
+            .FirstOrDefault(l => (l.StartsWith("Corrupt JPEG data", StringComparison.Ordinal) && !l.Contains("extraneous bytes before marker", StringComparison.Ordinal))
+                || l.StartsWith("Premature end of JPEG file", StringComparison.Ordinal));
+
+    /// <summary>
+    /// Passes captured output on to stderr, less the codecs' own notes and their corruption reports (which become the
+    /// error); returns the captured text.
+    /// </summary>
+    internal static string PassOnOtherOutput(string printed)
+    {
+        foreach (string line in printed.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            if (!DecoderNoise.Any(n => line.StartsWith(n, StringComparison.Ordinal)))
+                Console.Error.WriteLine(line);
+        return printed;
+    }
 
     // What GDCM 3.0's codecs print on their own: libjpeg refusing 12-bit data in its 8-bit build before the 12-bit one
     // decodes it, and the pvrg-jpeg helper's trace and errors (the call fails then, and says so).
-    private static readonly string[] DecoderNoise = ["Unsupported JPEG data precision", ">> C:", "F>", "Fatal error."];
+    private static readonly string[] DecoderNoise = ["Unsupported JPEG data precision", ">> C:", "F>", "Fatal error.", "Corrupt JPEG data", "Premature end of JPEG file"];
 
     // The reader is returned: the file and image GDCM hands out live inside it.
     private static (gdcm.ImageReader Reader, Decoded Decoded) ReadAndDecode(string path)

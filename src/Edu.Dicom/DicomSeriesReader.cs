@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using Edu.Abstractions.Errors;
 using Edu.Abstractions.Imaging;
 
@@ -161,19 +162,30 @@ public static class DicomSeriesReader
     private static ImageVolume Stack(List<SliceHeader> sorted, CancellationToken cancellationToken)
     {
         var volumes = new ImageVolume[sorted.Count];
-        void DecodeAll(bool captured) => Parallel.For(0, sorted.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
-            volumes[i] = DicomFileReader.Read(sorted[i].Path, sorted[i].Attributes, captured));
+        void DecodeAll(bool captured)
+        {
+            try
+            {
+                Parallel.For(0, sorted.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+                    volumes[i] = DicomFileReader.Read(sorted[i].Path, sorted[i].Attributes, captured));
+            }
+            catch (AggregateException e) when (e.InnerExceptions.OfType<InvalidInputException>().FirstOrDefault() is { } bad)
+            {
+                ExceptionDispatchInfo.Throw(bad); // a slice GDCM could not decode: its own error, naming it
+            }
+        }
         if (!sorted.Any(s => s.Attributes.PixelDataEncapsulated))
             DecodeAll(captured: false);
         else
         {
-            // One capture around the parallel decode keeps it parallel; only when a decoder reported damage are the
+            // One capture around the parallel decode keeps it parallel; only when a decoder reported lost data are the
             // slices decoded again one by one, to name the file.
-            var (_, printed) = NativeOutput.Capture(() => { DecodeAll(captured: true); return 0; });
+            string printed = "";
+            NativeOutput.Capture(() => { DecodeAll(captured: true); return 0; }, text => printed = DicomFileReader.PassOnOtherOutput(text));
             if (DicomFileReader.Corruption(printed) is not null)
                 foreach (var slice in sorted.Where(s => s.Attributes.PixelDataEncapsulated))
                     DicomFileReader.Read(slice.Path, slice.Attributes); // throws for the damaged one
-            DicomFileReader.CheckDecoderMessages(printed, Path.GetDirectoryName(sorted[0].Path) ?? sorted[0].Path);
+            DicomFileReader.ThrowIfCorrupt(printed, Path.GetDirectoryName(sorted[0].Path) ?? sorted[0].Path);
         }
 
         var first = volumes[0];

@@ -17,42 +17,50 @@ internal static partial class NativeOutput
     private const int StdoutFd = 1, StderrFd = 2;
     private static readonly Lock Gate = new();
 
-    /// <summary>Runs <paramref name="action"/> with fds 1 and 2 redirected; returns its result and what was printed.</summary>
-    public static (T Result, string Printed) Capture<T>(Func<T> action)
+    /// <summary>
+    /// Runs <paramref name="action"/> with fds 1 and 2 redirected. <paramref name="printed"/> gets what was printed once the
+    /// descriptors are back, also when the action throws, so nothing another thread wrote is lost.
+    /// </summary>
+    public static T Capture<T>(Func<T> action, Action<string> printed)
     {
         ArgumentNullException.ThrowIfNull(action);
+        ArgumentNullException.ThrowIfNull(printed);
         lock (Gate)
         {
             string path = Path.Combine(Path.GetTempPath(), $"edu-native-output-{Environment.ProcessId}-{Guid.NewGuid():N}");
             using var capture = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite, 1, FileOptions.DeleteOnClose);
             Console.Out.Flush();
             Console.Error.Flush();
-            int savedOut = Dup(StdoutFd), savedErr = Dup(StderrFd);
-            T result;
+            // close-on-exec copies: a helper program started meanwhile (pvrg-jpeg) must not keep the real stdout open
+            int savedOut = DupCloseOnExec(StdoutFd), savedErr = DupCloseOnExec(StderrFd);
             try
             {
                 int fd = (int)capture.SafeFileHandle.DangerousGetHandle();
-                if (savedOut < 0 || savedErr < 0 || Dup2(fd, StdoutFd) < 0 || Dup2(fd, StderrFd) < 0)
-                    return (action(), ""); // cannot redirect: decode as before
-                result = action();
+                if (savedOut >= 0 && savedErr >= 0 && Dup2(fd, StdoutFd) >= 0)
+                    Dup2(fd, StderrFd); // where redirecting fails the action runs as before, uncaptured
+                return action();
             }
             finally
             {
                 Fflush(IntPtr.Zero); // C stdio buffers (and C++ streams synced with them) into the capture
                 if (savedOut >= 0) { Dup2(savedOut, StdoutFd); Close(savedOut); }
                 if (savedErr >= 0) { Dup2(savedErr, StderrFd); Close(savedErr); }
+                capture.Seek(0, SeekOrigin.Begin);
+                using var reader = new StreamReader(capture, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, 4096, leaveOpen: true);
+                printed(reader.ReadToEnd());
             }
-            capture.Seek(0, SeekOrigin.Begin);
-            using var reader = new StreamReader(capture, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, 4096, leaveOpen: true);
-            return (result, reader.ReadToEnd());
         }
     }
 
+    private const int FDupFdCloseOnExec = 1030; // F_DUPFD_CLOEXEC on Linux
+
+    private static int DupCloseOnExec(int fd) => Fcntl(fd, FDupFdCloseOnExec, 0);
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int Fcntl(int fd, int command, int argument);
+
     [LibraryImport("libc", EntryPoint = "fflush")]
     private static partial int Fflush(IntPtr stream);
-
-    [LibraryImport("libc", EntryPoint = "dup", SetLastError = true)]
-    private static partial int Dup(int fd);
 
     [LibraryImport("libc", EntryPoint = "dup2", SetLastError = true)]
     private static partial int Dup2(int fd, int fd2);

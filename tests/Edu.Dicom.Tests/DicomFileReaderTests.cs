@@ -67,6 +67,28 @@ public sealed class DicomFileReaderTests
     }
 
     [Fact]
+    public void Padding_before_the_jpeg_end_marker_is_not_damage()
+    {
+        // libjpeg warns "Corrupt JPEG data: 2 extraneous bytes before marker 0xd9" but loses nothing.
+        string path = Path.Combine(Path.GetTempPath(), $"edu-jpeg-pad-{Guid.NewGuid():N}.dcm");
+        byte[] bytes = File.ReadAllBytes(TestFiles.Dicom("JPGExtended.dcm"));
+        int eoi = bytes.AsSpan().LastIndexOf([(byte)0xFF, (byte)0xD9]);
+        byte[] padded = [.. bytes[..eoi], 0x00, 0x00, .. bytes[eoi..]];
+        // the fragment item and the pixel data element grow by the two bytes (both lengths are defined, little endian)
+        int item = bytes.AsSpan(0, eoi).LastIndexOf([(byte)0xFE, (byte)0xFF, (byte)0x00, (byte)0xE0]);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(padded.AsSpan(item + 4), System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(item + 4)) + 2);
+        File.WriteAllBytes(path, padded);
+        try
+        {
+            Assert.Equal(DicomFileReader.Read(TestFiles.Dicom("JPGExtended.dcm")).Voxels, DicomFileReader.Read(path).Voxels);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Rgb_channels_are_planes_in_the_volume_layout()
     {
         // SC_rgb_rle_2frame's first pixel is pure red (pydicom: [255, 0, 0]).

@@ -133,6 +133,12 @@ public sealed class DicomSeriesRoundTripTests
             var e = Assert.Throws<InvalidInputException>(() => DicomSeriesReader.Read(series));
             Assert.Equal(damaged, e.Input);
             Assert.Contains("corrupt", e.Problem);
+
+            // a broken SOS marker: GDCM fails outright (inside the parallel decode), and the slice is still named
+            bytes[sos + 1] = 0x00;
+            File.WriteAllBytes(damaged, bytes);
+            e = Assert.Throws<InvalidInputException>(() => DicomSeriesReader.Read(series));
+            Assert.Equal(damaged, e.Input);
         }
         finally
         {
