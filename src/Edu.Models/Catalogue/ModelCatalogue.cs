@@ -102,7 +102,16 @@ public sealed class ModelCatalogue
         ArgumentNullException.ThrowIfNull(factory);
         Register(new ModelDefinition(name, description, hp =>
         {
-            object built = factory(VariantHyperparameters(hp.Resolved()));
+            object built;
+            try
+            {
+                built = factory(VariantHyperparameters(hp.Resolved()));
+            }
+            catch (Exception e) when (e is not (InvalidInputException or OutOfMemoryException))
+            {
+                // a plugin refusing these hyperparameters (a 3-D request to a 2-D net, say) is bad input, not a crash
+                throw new InvalidInputException(name, $"the plugin's model factory refused these hyperparameters: {e.Message}", e);
+            }
             if (built is Module<Tensor, Tensor> module) return module;
             (built as IDisposable)?.Dispose();
             throw new InvalidInputException(name, $"the plugin's model factory returned {built?.GetType().FullName ?? "null"}, not a TorchSharp Module<Tensor, Tensor>");

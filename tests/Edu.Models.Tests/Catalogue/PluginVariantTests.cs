@@ -43,4 +43,14 @@ public sealed class PluginVariantTests
         var e = Assert.Throws<InvalidInputException>(() => ModelCatalogue.CreateWith([("edu", "impostor", _ => nn.Identity())]));
         Assert.Contains("already registered", e.Message);
     }
+    [Fact]
+    public void A_variant_whose_factory_throws_is_bad_input_naming_it()
+    {
+        var catalogue = ModelCatalogue.CreateWith([("two-d-only", "refuses 3-D", h =>
+            h["spatial_dims"] == "2" ? nn.Identity() : throw new ArgumentException("two-d-only is a 2-D net"))]);
+
+        var e = Assert.Throws<InvalidInputException>(() => catalogue.Create("two-d-only", new ModelHyperparameters(SpatialDims: 3)));
+        Assert.Equal("two-d-only", e.Input);
+        Assert.Contains("2-D net", e.Problem);
+    }
 }
