@@ -19,6 +19,17 @@ internal sealed class DicomDataSet
     /// <summary>A text value (several values joined with a backslash).</summary>
     public DicomDataSet Text(uint tag, string vr, params string[] values) => Bytes(tag, vr, Encoding.ASCII.GetBytes(string.Join('\\', values)));
 
+    /// <summary>
+    /// Free text a person reads (LO, SH, PN) in <paramref name="encoding"/> (the data set's Specific Character Set): one
+    /// value, so a backslash becomes '/', cut to <paramref name="maxChars"/> characters as the VR allows.
+    /// </summary>
+    public DicomDataSet Words(uint tag, string vr, string value, Encoding encoding, int maxChars = 64)
+    {
+        string text = value.Replace('\\', '/');
+        if (text.Length > maxChars) text = text[..maxChars];
+        return Bytes(tag, vr, encoding.GetBytes(text));
+    }
+
     /// <summary>Decimal strings, each at most 16 characters as DS allows.</summary>
     public DicomDataSet Decimals(uint tag, params double[] values) => Text(tag, "DS", [.. values.Select(DecimalString)]);
 
@@ -64,9 +75,18 @@ internal sealed class DicomDataSet
         return this;
     }
 
-    /// <summary>A sequence of one code item (code value, coding scheme designator, code meaning).</summary>
-    public DicomDataSet Code(uint tag, DicomCode code) =>
-        Sequence(tag, new DicomDataSet().Text(0x00080100, "SH", code.Value).Text(0x00080102, "SH", code.Scheme).Text(0x00080104, "LO", code.Meaning));
+    /// <summary>
+    /// A sequence of one code item: code value (as Long Code Value (0008,0119) when over SH's 16 characters), coding
+    /// scheme designator and code meaning (in <paramref name="encoding"/>; ASCII when not given).
+    /// </summary>
+    public DicomDataSet Code(uint tag, DicomCode code, Encoding? encoding = null)
+    {
+        var item = new DicomDataSet();
+        if (code.Value.Length > 16) item.Bytes(0x00080119, "UC", Encoding.ASCII.GetBytes(code.Value));
+        else item.Text(0x00080100, "SH", code.Value);
+        item.Text(0x00080102, "SH", code.Scheme).Words(0x00080104, "LO", code.Meaning, encoding ?? Encoding.ASCII);
+        return Sequence(tag, item);
+    }
 
     /// <summary>Writes the elements in tag order.</summary>
     public void WriteTo(Stream output)

@@ -27,6 +27,7 @@ internal static class DicomReferenceTags
     public const uint FrameOfReferenceUid = 0x00200052;
     public const uint PositionReferenceIndicator = 0x00201040;
     public const uint PixelSpacing = 0x00280030;
+    public const uint SliceThickness = 0x00180050;
 
     /// <summary>Patient and General Study attributes a derived object in the same study copies, with their VRs (type 2 ones written empty when absent).</summary>
     public static readonly IReadOnlyList<(uint Tag, string Vr)> PatientAndStudy =
@@ -39,6 +40,6 @@ internal static class DicomReferenceTags
     public static readonly HashSet<uint> All =
     [
         SpecificCharacterSet, SopClassUid, SopInstanceUid, SeriesInstanceUid, StudyInstanceUid, PatientOrientation, ImagePositionPatient, ImageOrientationPatient,
-        FrameOfReferenceUid, PositionReferenceIndicator, PixelSpacing, .. PatientAndStudy.Select(p => p.Tag),
+        FrameOfReferenceUid, PositionReferenceIndicator, PixelSpacing, SliceThickness, .. PatientAndStudy.Select(p => p.Tag),
     ];
 }

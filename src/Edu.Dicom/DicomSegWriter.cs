@@ -108,9 +108,12 @@ public static class DicomSegWriter
         bool spatial = TextValue(source, DicomReferenceTags.FrameOfReferenceUid).Length > 0;
         var frameList = PlanFrames(labels, segments);
         string instanceUid = DicomUids.New();
+        var (encoding, charset) = TextEncoding(source, [options.SeriesDescription, options.AlgorithmName, options.AlgorithmVersion,
+            options.DeviceSerialNumber, .. segments.Select(p => p.Value), .. options.Codes.Values.SelectMany(c => new[] { c.Category.Meaning, c.Type.Meaning })]);
 
         var ds = new DicomDataSet();
-        AddInstanceSeriesPatientAndStudy(ds, source, files[0].Path, options, instanceUid, spatial);
+        if (charset is not null) ds.Bytes(DicomReferenceTags.SpecificCharacterSet, "CS", charset);
+        AddInstanceSeriesPatientAndStudy(ds, source, files[0].Path, options, instanceUid, spatial, encoding);
         AddReferencesAndDimensions(ds, frames, source, spatial);
         var g = labels.Geometry;
         ds.UnsignedShorts(0x00280002, 1).Text(0x00280004, "CS", "MONOCHROME2").Integer(0x00280008, frameList.Count)
@@ -122,11 +125,11 @@ public static class DicomSegWriter
         ds.Sequence(0x00620002, segments.Select((p, s) =>
         {
             var (category, type) = options.Codes.TryGetValue(p.Key, out var codes) ? codes : (options.DefaultCategory, options.DefaultType);
-            return new DicomDataSet().Code(0x00620003, category).UnsignedShorts(0x00620004, (ushort)(s + 1))
-                .Text(0x00620005, "LO", Truncate(p.Value, 64)).Text(0x00620008, "CS", "AUTOMATIC")
-                .Text(0x00620009, "LO", Truncate(options.AlgorithmName, 64)).Code(0x0062000F, type);
+            return new DicomDataSet().Code(0x00620003, category, encoding).UnsignedShorts(0x00620004, (ushort)(s + 1))
+                .Words(0x00620005, "LO", p.Value, encoding).Text(0x00620008, "CS", "AUTOMATIC")
+                .Words(0x00620009, "LO", options.AlgorithmName, encoding).Code(0x0062000F, type, encoding);
         }).ToList());
-        AddFunctionalGroups(ds, g, frames, frameList, spatial);
+        AddFunctionalGroups(ds, g, frames, frameList, spatial, source);
         ds.Bytes(0x7FE00010, "OB", PixelData(labels, segments, frameList, cancellationToken));
         return (ds, instanceUid);
     }
@@ -148,26 +151,25 @@ public static class DicomSegWriter
 
     // SOP common, equipment, the new series, and the source's patient, study and frame of reference.
     private static void AddInstanceSeriesPatientAndStudy(DicomDataSet ds, DicomImageAttributes source, string sourcePath, DicomSegOptions options,
-        string instanceUid, bool spatial)
+        string instanceUid, bool spatial, Encoding encoding)
     {
         var now = DateTime.Now;
         string date = now.ToString("yyyyMMdd", CultureInfo.InvariantCulture), time = now.ToString("HHmmss", CultureInfo.InvariantCulture);
-        string algorithm = Truncate($"{options.AlgorithmName} {options.AlgorithmVersion}".Trim(), 64);
-        if (source.ReferenceValues.TryGetValue(DicomReferenceTags.SpecificCharacterSet, out var charset)) ds.Bytes(DicomReferenceTags.SpecificCharacterSet, "CS", charset);
+        string algorithm = $"{options.AlgorithmName} {options.AlgorithmVersion}".Trim();
         ds.Text(0x00080008, "CS", "DERIVED", "PRIMARY")
           .Text(0x00080012, "DA", date).Text(0x00080013, "TM", time)
           .Text(0x00080016, "UI", SegmentationStorage).Text(0x00080018, "UI", instanceUid)
           .Text(0x00080023, "DA", date).Text(0x00080033, "TM", time)
           .Text(0x00080060, "CS", "SEG")
           .Text(0x00080070, "LO", "EDU.Framework")
-          .Text(0x0008103E, "LO", Truncate(options.SeriesDescription, 64))
-          .Text(0x00081090, "LO", Truncate(options.AlgorithmName, 64))
-          .Text(0x00181000, "LO", Truncate(options.DeviceSerialNumber, 64))
-          .Text(0x00181020, "LO", Truncate($"EDU.Framework {FrameworkVersion}", 64), algorithm)
+          .Words(0x0008103E, "LO", options.SeriesDescription, encoding)
+          .Words(0x00081090, "LO", options.AlgorithmName, encoding)
+          .Words(0x00181000, "LO", options.DeviceSerialNumber, encoding)
+          .Bytes(0x00181020, "LO", [.. Encoding.ASCII.GetBytes($"EDU.Framework {FrameworkVersion}\\"), .. encoding.GetBytes(Clean(algorithm, 64))])
           .Text(0x0020000E, "UI", DicomUids.New())
           .Integer(0x00200011, options.SeriesNumber)
           .Integer(0x00200013, 1)
-          .Text(0x00700080, "CS", "EDU_SEGMENTATION").Text(0x00700081, "LO", algorithm).Text(0x00700084, "PN");
+          .Text(0x00700080, "CS", "EDU_SEGMENTATION").Words(0x00700081, "LO", algorithm, encoding).Text(0x00700084, "PN");
         byte[] Copied(uint tag) => source.ReferenceValues.TryGetValue(tag, out var value) ? value : [];
         foreach (var (tag, vr) in DicomReferenceTags.PatientAndStudy)
             ds.Bytes(tag, vr, Copied(tag));
@@ -209,15 +211,19 @@ public static class DicomSegWriter
 
     // Shared groups (orientation and pixel measures hold for every frame) and one per-frame group per frame: its source
     // image, its dimension index, its segment and its plane position.
-    private static void AddFunctionalGroups(DicomDataSet ds, ImageGeometry g, List<SourceFrame> frames, List<(int Segment, int Z)> frameList, bool spatial)
+    private static void AddFunctionalGroups(DicomDataSet ds, ImageGeometry g, List<SourceFrame> frames, List<(int Segment, int Z)> frameList, bool spatial,
+        DicomImageAttributes source)
     {
         var shared = new DicomDataSet();
         if (spatial)
         {
             var d = g.Direction;
             shared.Sequence(0x00209116, new DicomDataSet().Decimals(0x00200037, d[0], d[3], d[6], d[1], d[4], d[7]));
-            shared.Sequence(0x00289110, new DicomDataSet().Decimals(0x00180050, Math.Abs(g.Spacing[2]))
-                .Decimals(0x00280030, g.Spacing[1], g.Spacing[0]));
+            // the source's own slice thickness; without one, a stack's spacing (contiguous slices), or none for one image
+            var measures = new DicomDataSet().Decimals(0x00280030, g.Spacing[1], g.Spacing[0]);
+            if (TextValue(source, DicomReferenceTags.SliceThickness) is { Length: > 0 } thickness) measures.Text(DicomReferenceTags.SliceThickness, "DS", thickness);
+            else if (g.Size.Z > 1) measures.Decimals(DicomReferenceTags.SliceThickness, Math.Abs(g.Spacing[2]));
+            shared.Sequence(0x00289110, measures);
         }
         ds.Sequence(0x52009229, shared);
 
@@ -300,5 +306,22 @@ public static class DicomSegWriter
     private static string TextValue(DicomImageAttributes a, uint tag) =>
         a.ReferenceValues.TryGetValue(tag, out var v) ? Encoding.ASCII.GetString(v).Trim('\0', ' ') : "";
 
-    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
+    private static string Clean(string s, int max) => s.Replace('\\', '/') is var t && t.Length > max ? t[..max] : t;
+
+    // Our own text goes in the source's character set, which the copied patient and study values are in: Latin-1 or
+    // UTF-8 as the source declares them; with none declared (ASCII), UTF-8 is declared if our text needs it. Any other
+    // set keeps our text ASCII ('?' for what it cannot hold).
+    private static (Encoding Encoding, byte[]? Charset) TextEncoding(DicomImageAttributes source, IEnumerable<string> ours)
+    {
+        source.ReferenceValues.TryGetValue(DicomReferenceTags.SpecificCharacterSet, out var raw);
+        string declared = TextValue(source, DicomReferenceTags.SpecificCharacterSet);
+        return declared switch
+        {
+            "" when ours.All(t => t.All(char.IsAscii)) => (Encoding.ASCII, null),
+            "" => (Encoding.UTF8, "ISO_IR 192"u8.ToArray()),
+            "ISO_IR 100" => (Encoding.Latin1, raw),
+            "ISO_IR 192" => (Encoding.UTF8, raw),
+            _ => (Encoding.ASCII, raw),
+        };
+    }
 }

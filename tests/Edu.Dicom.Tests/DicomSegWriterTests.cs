@@ -104,6 +104,27 @@ public sealed class DicomSegWriterTests : IDisposable
     }
 
     [Fact]
+    public void Names_and_codes_keep_dicom_s_limits_and_the_source_s_character_set()
+    {
+        // CT5N declares ISO_IR 100 (Latin-1): a label with an umlaut and a backslash, an 18-digit SNOMED code.
+        string series = TestFiles.Series("98892001", "CT5N");
+        var labels = LabelsLike(DicomSeriesReader.Read(series), (x, y, z) => x < 4 ? 1 : 0);
+        var options = new DicomSegOptions
+        {
+            LabelNames = new Dictionary<int, string> { [1] = "Läsion\\Kern" },
+            Codes = new Dictionary<int, (DicomCode, DicomCode)> { [1] = (DicomCode.MorphologicallyAlteredStructure, new DicomCode("450893003123456789", "SCT", "Läsion")) },
+        };
+        string seg = WriteSeg(labels, series, options);
+
+        AssertValidIod(seg);
+        var (exit, output) = Run("/usr/bin/python3", "-c",
+            "import sys, pydicom; s = pydicom.dcmread(sys.argv[1]).SegmentSequence[0]; t = s.SegmentedPropertyTypeCodeSequence[0]; "
+            + "print(s.SegmentLabel); print(t.LongCodeValue); print(t.CodeMeaning)", seg);
+        Assert.True(exit == 0, output);
+        Assert.Equal(["Läsion/Kern", "450893003123456789", "Läsion"], output.Trim().Split('\n'));
+    }
+
+    [Fact]
     public void A_single_image_without_a_frame_of_reference_gets_a_seg_without_plane_positions()
     {
         string file = Path.Combine(TestFiles.Series("77654033", "CR1"), "6154");

@@ -73,10 +73,12 @@ public static class PredictionWriter
         WriteStream(path, stream => seg.WriteTo(stream));
     }
 
+    // DICOM's limits: scheme designator SH (16 characters), meaning LO (64); a long code value goes in Long Code Value.
     private static DicomCode Code(CodedConcept concept, string label) =>
-        concept is { Value.Length: > 0, Scheme.Length: > 0, Meaning.Length: > 0 }
+        concept is { Value.Length: > 0, Scheme.Length: > 0 and <= 16, Meaning.Length: > 0 and <= 64 } && !concept.Value.Contains('\\') && !concept.Scheme.Contains('\\')
             ? new DicomCode(concept.Value, concept.Scheme, concept.Meaning)
-            : throw new InvalidInputException(ModelPackage.ManifestFile, $"label_codes entry '{label}' has a code without value, scheme or meaning");
+            : throw new InvalidInputException(ModelPackage.ManifestFile,
+                $"label_codes entry '{label}' needs a value, a scheme of at most 16 characters and a meaning of at most 64 (got '{concept.Value}', '{concept.Scheme}', '{concept.Meaning}')");
 
     /// <summary>
     /// A result in any other format: <paramref name="write"/> fills the stream, under the same never-overwrite rule.
