@@ -177,8 +177,7 @@ public sealed class SegmentationEngine
             {
                 if (output == OutputKind.Overlay) OverlayRenderer.WritePng(image, prediction.Labels, path, null, cancellationToken);
                 else if (output == OutputKind.DicomSeg) // reads the uploaded headers with our own parser, never GDCM: no isolation needed
-                    PredictionWriter.WriteDicomSeg(prediction, entry.Manifest, dicomSource!,
-                        Directory.Exists(dicomSource) && !string.IsNullOrEmpty(header.SeriesInstanceUid) ? header.SeriesInstanceUid : null, path, cancellationToken);
+                    WriteDicomSeg(prediction, entry, spool, dicomSource!, header.SeriesInstanceUid, path, cancellationToken);
                 else _writers.Write(prediction.Labels, path, cancellationToken);
             }, cancellationToken).ConfigureAwait(false);
             files.Add(name);
@@ -204,6 +203,24 @@ public sealed class SegmentationEngine
             Status = new SegmentStatus { Ok = true, Message = $"segmented with {entry.Name} {entry.Version}", ElapsedSeconds = clock.Elapsed.TotalSeconds },
         }, cancellationToken).ConfigureAwait(false);
         return stage;
+    }
+
+    // A SEG the uploaded headers refuse (no study UID, labels off the series' geometry) is the upload's fault: the
+    // client is told without the worker's temp path, the log without the client's file names.
+    private static void WriteDicomSeg(Prediction prediction, ModelEntry entry, UploadSpool spool, string source, string seriesUid, string path,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            PredictionWriter.WriteDicomSeg(prediction, entry.Manifest, source,
+                Directory.Exists(source) && !string.IsNullOrEmpty(seriesUid) ? seriesUid : null, path, cancellationToken);
+        }
+        catch (InvalidInputException e) when (e.Input.Contains(spool.Root, StringComparison.Ordinal) || e.Problem.Contains(spool.Root, StringComparison.Ordinal))
+        {
+            string input = Path.GetFileName(e.Input) is { Length: > 0 } name && spool.Files.Contains(name) ? name : "DICOM upload";
+            string problem = e.Problem.Replace(spool.Root + Path.DirectorySeparatorChar, "", StringComparison.Ordinal).Replace(spool.Root, "", StringComparison.Ordinal);
+            throw new UploadInputException(input, problem, LogRedaction.Names(problem, spool.Files), e);
+        }
     }
 
     // Whether an uploaded file is an image some reader other than DICOM's claims (by extension or header bytes).

@@ -117,6 +117,33 @@ public sealed class SegmentationServiceTests
     }
 
     [Fact]
+    public async Task A_seg_the_upload_cannot_have_is_invalid_argument_naming_the_uploaded_file_not_the_worker_s_path()
+    {
+        // CT5N without Study Instance UID (dcmtk's dcmodify erases it): it segments, but a SEG cannot join a study.
+        using var temp = new TempDir();
+        TestData.Package(temp.Sub("models"), "ct3d", "1", dims: 3, inChannels: 1);
+        string series = temp.Sub("nostudy");
+        Directory.CreateDirectory(series);
+        foreach (string file in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "TestData", "dicom", "series", "98892001", "CT5N")))
+        {
+            string copy = Path.Combine(series, Path.GetFileName(file) + ".dcm");
+            File.Copy(file, copy);
+            using var dcmodify = System.Diagnostics.Process.Start("dcmodify", ["-nb", "-ea", "(0020,000d)", copy])!;
+            await dcmodify.WaitForExitAsync();
+            Assert.Equal(0, dcmodify.ExitCode);
+        }
+        await using var worker = await TestWorker.StartAsync(temp.Sub("models"), temp.Sub("data"));
+
+        var e = await Assert.ThrowsAsync<RpcException>(() => Segment.RunAsync(worker.Client<SegmentationService.SegmentationServiceClient>(),
+            Header("ct3d", OutputKind.DicomSeg), Directory.EnumerateFiles(series).Order(StringComparer.Ordinal)));
+
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains("Study Instance UID", e.Status.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain(temp.Sub("data"), e.Status.Detail, StringComparison.Ordinal);
+        Assert.Matches(@"^\d+\.dcm: ", e.Status.Detail); // the client's own file name
+    }
+
+    [Fact]
     public async Task Eight_concurrent_streams_all_get_the_same_result()
     {
         using var temp = new TempDir();
