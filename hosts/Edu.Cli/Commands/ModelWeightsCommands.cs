@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Edu.Abstractions.Errors;
 using Edu.Cli.Hosting;
 using Edu.Inference;
+using Edu.Inference.Output;
 using Edu.Models.Blocks;
 using Edu.Models.Checkpoints;
 
@@ -42,17 +43,7 @@ public static class ModelWeightsCommands
             var (manifest, net) = ModelPackage.Load(package, CliPlugins.Models);
             using (net)
             {
-                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                string temp = Path.Combine(Path.GetDirectoryName(path)!, $".tmp-{Guid.NewGuid():N}{Path.GetExtension(path)}");
-                try
-                {
-                    write(net, temp);
-                    File.Move(temp, path, overwrite: false);
-                }
-                finally
-                {
-                    if (File.Exists(temp)) File.Delete(temp);
-                }
+                PredictionWriter.WriteNew(path, temp => write(net, temp));
                 Report(parse.GetValue(json), new Summary(manifest.Architecture, net.state_dict().Count, Layers.CountParameters(net), path));
             }
             return CliApp.Ok;

@@ -93,7 +93,11 @@ public static class PredictionWriter
         });
     }
 
-    private static void WriteNew(string path, Action<string> write)
+    /// <summary>
+    /// Writes a new file through <paramref name="write"/>, which gets a hidden temporary path in the same folder; the file
+    /// then takes its name, which fails if the name exists. Every writer here goes through it.
+    /// </summary>
+    public static void WriteNew(string path, Action<string> write)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (File.Exists(path) || Directory.Exists(path))
