@@ -27,7 +27,7 @@ public static class BenchInferCommand
             {
                 foreach (var t in r.Timings)
                     Console.Out.WriteLine($"{r.Model} {t.DType,-8}: median {t.MedianMs} ms/batch of {r.Batch}, {t.ImagesPerSecond} images/s");
-                Console.Out.WriteLine($"agreement Dice float32 vs bfloat16: {r.AgreementDice}; peak RSS {r.PeakRssMb} MiB");
+                Console.Out.WriteLine($"agreement Dice float32 vs bfloat16: {r.AgreementDice}; peak RSS {r.PeakRssMb} MiB; {r.MemoryFormat}, numerics {r.Numerics}, {r.Cpu}");
             }
             return CliApp.Ok;
         });

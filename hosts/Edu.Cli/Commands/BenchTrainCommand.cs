@@ -29,7 +29,8 @@ public static class BenchTrainCommand
                 Console.Out.WriteLine(JsonSerializer.Serialize(r, CliJson.Options));
             else
                 Console.Out.WriteLine($"{r.Model} {r.Dims}-D batch {r.Batch} size {r.Size} threads {r.Threads} on {r.Device}: " +
-                                      $"{r.Parameters:N0} parameters, median {r.MedianMs} ms/step (min {r.MinMs}, max {r.MaxMs}), peak RSS {r.PeakRssMb} MiB");
+                                      $"{r.Parameters:N0} parameters, median {r.MedianMs} ms/step (min {r.MinMs}, max {r.MaxMs}), peak RSS {r.PeakRssMb} MiB; " +
+                                      $"{r.MemoryFormat}, numerics {r.Numerics}, {r.Cpu}");
             return CliApp.Ok;
         });
         return command;
@@ -48,11 +49,12 @@ internal sealed class BenchOptions
     private readonly Option<int> _warmup = new("--warmup") { Description = "Untimed warm-up steps.", DefaultValueFactory = _ => 2 };
     private readonly Option<string> _device = new("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
     private readonly Option<int?> _base = new("--base") { Description = "Base width (default 32 in 2-D, 16 in 3-D)." };
+    private readonly Option<string?> _memoryFormat = new("--memory-format") { Description = "CPU activation layout: channels-last (the default policy) or channels-first, to compare the two." };
     private readonly Option<bool> _json = new("--json") { Description = "Print the result as one JSON object (the last stdout line)." };
 
     public void AddTo(Command c)
     {
-        foreach (var option in new Option[] { _model, _dims, _batch, _size, _threads, _steps, _warmup, _device, _base, _json })
+        foreach (var option in new Option[] { _model, _dims, _batch, _size, _threads, _steps, _warmup, _device, _base, _memoryFormat, _json })
             c.Options.Add(option);
     }
 
@@ -69,6 +71,9 @@ internal sealed class BenchOptions
         if (threads < 1) throw new InvalidInputException("--threads", "must be at least 1");
         if (steps < 1) throw new InvalidInputException("--steps", "must be at least 1");
         if (warmup < 0) throw new InvalidInputException("--warmup", "must not be negative");
+        if (p.GetValue(_memoryFormat) is { } layoutText)
+            MemoryFormat.OverrideCpu(MemoryFormat.Parse(layoutText)
+                ?? throw new InvalidInputException("--memory-format", $"'{layoutText}' is not a memory format: use channels-last or channels-first"));
         return (model, dims, batch, size, threads, steps, warmup, p.GetValue(_device)!, p.GetValue(_base), p.GetValue(_json));
     }
 }

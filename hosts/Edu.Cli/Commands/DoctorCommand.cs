@@ -11,13 +11,15 @@ public static class DoctorCommand
     public static Command Create()
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of the summary." };
+        var thorough = new Option<bool>("--thorough") { Description = "Run the numeric self-check over its whole grid of convolution shapes (a few seconds) instead of the quick set." };
         var command = new Command("doctor", "Report the .NET runtime, TorchSharp/LibTorch, devices, GDCM and plugin folders; exit 0 only when everything required loads.")
         {
             json,
+            thorough,
         };
         command.SetAction(parse =>
         {
-            var report = DoctorReport.Collect();
+            var report = DoctorReport.Collect(parse.GetValue(thorough));
             if (parse.GetValue(json))
                 Console.Out.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
             else
@@ -36,6 +38,16 @@ public static class DoctorCommand
         Row("TorchSharp", r.Torch.TorchSharp);
         Row("LibTorch", r.Torch.Loaded ? $"{r.Torch.LibTorch} loaded (backend: {r.Torch.Backend})" : $"NOT LOADED: {r.Torch.Error}");
         Row("CPU", $"{r.Devices.CpuCores} cores, {r.Devices.TorchThreads} torch threads");
+        Row("CPU model", $"{r.Cpu.Model} ({r.Cpu.Vendor}), oneDNN ISA {r.Cpu.OneDnnIsa}"
+            + (r.Cpu.IsaCap is null ? "" : $" (ONEDNN_MAX_CPU_ISA={r.Cpu.IsaCap})"));
+        Row("CPU flags", r.Cpu.Flags.Count == 0 ? "none read" : string.Join(' ', r.Cpu.Flags));
+        if (r.Numerics is { } n)
+        {
+            Row("Numerics", $"{n.Configuration} ({(n.Configuration == "onednn-off" ? "oneDNN off" : "oneDNN")}; self-check right, {n.CheckMilliseconds:0} ms)");
+            Row("  channels-first", n.ChannelsFirstRight ? "right" : "WRONG on this CPU (oneDNN blocked-layout gradients; not used)");
+            Row("  channels-last", n.ChannelsLastRight ? "right" : "WRONG on this CPU (not used)");
+            Row("  1-channel input", n.SingleChannelInputRight ? "right" : "wrong input gradient (never needed in training)");
+        }
         Row("CUDA", cuda);
         Row("GDCM", r.Gdcm.Loaded ? $"{r.Gdcm.Version} loaded from {r.Gdcm.Path}" : $"NOT LOADED from {r.Gdcm.Path}: {r.Gdcm.Error}");
         foreach (var folder in r.PluginFolders)

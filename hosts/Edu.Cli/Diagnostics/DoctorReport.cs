@@ -15,12 +15,14 @@ public sealed record DoctorReport(
     [property: JsonPropertyName("dotnet")] DotnetInfo Dotnet,
     [property: JsonPropertyName("torch")] TorchInfo Torch,
     [property: JsonPropertyName("devices")] DevicesInfo Devices,
+    [property: JsonPropertyName("cpu")] CpuInfo Cpu,
+    [property: JsonPropertyName("numerics")] NumericsVerdict? Numerics,
     [property: JsonPropertyName("gdcm")] GdcmInfo Gdcm,
     [property: JsonPropertyName("pluginFolders")] IReadOnlyList<PluginFolderInfo> PluginFolders,
     [property: JsonPropertyName("problems")] IReadOnlyList<Problem> Problems)
 {
     /// <summary>Probes the runtime. Loads LibTorch and GDCM; never throws for a missing part.</summary>
-    public static DoctorReport Collect()
+    public static DoctorReport Collect(bool thoroughNumerics = false)
     {
         var problems = new List<Problem>();
 
@@ -39,6 +41,19 @@ public sealed record DoctorReport(
         var devices = new DevicesInfo(Environment.ProcessorCount, torchInfo.CpuThreads,
             new CudaInfo(torchInfo.CudaAvailable, torchInfo.CudaDeviceCount, cudaNames));
 
+        NumericsVerdict? numerics = null;
+        if (torchInfo.Loaded)
+        {
+            try
+            {
+                numerics = CpuNumerics.Recheck(thoroughNumerics);
+            }
+            catch (NumericsException e)
+            {
+                problems.Add(new Problem("numerics", e.Message, "set ONEDNN_MAX_CPU_ISA=AVX2 in the environment and run `edu doctor` again; report the CPU model"));
+            }
+        }
+
         GdcmInfo gdcm;
         try
         {
@@ -51,7 +66,7 @@ public sealed record DoctorReport(
         }
 
         var folders = PluginSearchPath.Folders().Select(f => new PluginFolderInfo(f, Directory.Exists(f))).ToList();
-        return new DoctorReport(problems.Count == 0, dotnet, torch, devices, gdcm, folders, problems);
+        return new DoctorReport(problems.Count == 0, dotnet, torch, devices, CpuInfo.Current, numerics, gdcm, folders, problems);
     }
 
     // TorchSharp exposes no device name; nvidia-smi does where a CUDA driver is installed.

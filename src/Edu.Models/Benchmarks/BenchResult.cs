@@ -15,4 +15,7 @@ public sealed record BenchResult(
     [property: JsonPropertyName("min_ms")] double MinMs,
     [property: JsonPropertyName("max_ms")] double MaxMs,
     [property: JsonPropertyName("peak_rss_mb")] double PeakRssMb,
-    [property: JsonPropertyName("peak_device_mb")][property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? PeakDeviceMb = null);
+    [property: JsonPropertyName("peak_device_mb")][property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? PeakDeviceMb = null,
+    [property: JsonPropertyName("memory_format")] string MemoryFormat = "",
+    [property: JsonPropertyName("numerics")] string Numerics = "",
+    [property: JsonPropertyName("cpu")] string Cpu = "");

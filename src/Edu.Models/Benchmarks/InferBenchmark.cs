@@ -24,7 +24,10 @@ public sealed record InferResult(
     [property: JsonPropertyName("parameters")] long Parameters,
     [property: JsonPropertyName("timings")] IReadOnlyList<InferTiming> Timings,
     [property: JsonPropertyName("agreement_dice")] double AgreementDice,
-    [property: JsonPropertyName("peak_rss_mb")] double PeakRssMb);
+    [property: JsonPropertyName("peak_rss_mb")] double PeakRssMb,
+    [property: JsonPropertyName("memory_format")] string MemoryFormat = "",
+    [property: JsonPropertyName("numerics")] string Numerics = "",
+    [property: JsonPropertyName("cpu")] string Cpu = "");
 
 /// <summary>
 /// Eval-mode, no-grad forward passes in float32 and in bfloat16 (weights and input cast; on CPUs with AMX
@@ -84,6 +87,8 @@ public static class InferBenchmark
         double agreement = Losses.Dice(mask32!, mask16!);
         mask32!.Dispose();
         mask16!.Dispose();
-        return new InferResult(model, dims, batch, size, threads, device.ToString(), parameters, timings, Math.Round(agreement, 4), ProcessMemory.PeakRssMb());
+        return new InferResult(model, dims, batch, size, threads, device.ToString(), parameters, timings, Math.Round(agreement, 4), ProcessMemory.PeakRssMb(),
+            Runtime.MemoryFormat.Name(Runtime.MemoryFormat.For(device.type, ScalarType.Float32)),
+            Runtime.CpuNumerics.Current?.Configuration ?? "unchecked", Runtime.CpuInfo.Current.Describe());
     }
 }

@@ -1,10 +1,14 @@
+using Edu.Models.Runtime;
 using TorchSharp.Utils;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 namespace Edu.Models.Blocks;
 
-/// <summary><c>Conv3(ci→co, no bias) → BN → ReLU → Conv3(co→co, no bias) → BN → ReLU</c>, padding 1.</summary>
+/// <summary>
+/// <c>Conv3(ci→co, no bias) → BN → ReLU → Conv3(co→co, no bias) → BN → ReLU</c>, padding 1. The input is put in the
+/// layout <see cref="MemoryFormat"/> picks (a no-op once it is, so a net converts at its first block).
+/// </summary>
 public sealed class ConvBlock : Module<Tensor, Tensor>
 {
     [ComponentName(Name = "conv1")] private readonly Module<Tensor, Tensor> _conv1;
@@ -24,7 +28,7 @@ public sealed class ConvBlock : Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = functional.relu(_bn1.forward(_conv1.forward(input)), inplace: true);
+        var x = functional.relu(_bn1.forward(_conv1.forward(MemoryFormat.Apply(input))), inplace: true);
         x = functional.relu(_bn2.forward(_conv2.forward(x)), inplace: true);
         return x.MoveToOuterDisposeScope();
     }

@@ -1,3 +1,4 @@
+using Edu.Models.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
@@ -130,7 +131,8 @@ public sealed class Mde : Module<Tensor, Tensor, Tensor>
         var product = fft.rfftn(x, padded, [2, 3, 4]) * fft.rfftn(w, padded, [1, 2, 3]).unsqueeze(0);
         var full = fft.irfftn(product, padded, [2, 3, 4]);
         var h = full.narrow(2, half, size[0]).narrow(3, half, size[1]).narrow(4, half, size[2]);
-        return h.to(dtype).contiguous().MoveToOuterDisposeScope();
+        // one copy out of the padded transform, into the input's memory layout (channels-last keeps the net in its layout)
+        return MemoryFormat.ContiguousLike(h.to(dtype), e).MoveToOuterDisposeScope();
     }
 
     // the smallest n' ≥ n whose prime factors are 2, 3, 5 and 7

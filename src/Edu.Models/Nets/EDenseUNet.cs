@@ -55,7 +55,9 @@ public sealed class EDenseUNet : Module<Tensor, Tensor>, IDeepSupervised
     {
         using var scope = NewDisposeScope();
         var outputs = ForwardAll(input);
-        var result = outputs.Length == 1 ? outputs[0] : stack(outputs).mean([0]);
+        var result = outputs[0];
+        for (int i = 1; i < outputs.Length; i++) result = result + outputs[i]; // a sum keeps the heads' memory layout; stack would not
+        if (outputs.Length > 1) result = result / outputs.Length;
         return result.MoveToOuterDisposeScope();
     }
 

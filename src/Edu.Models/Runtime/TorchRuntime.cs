@@ -30,13 +30,18 @@ public static class TorchRuntime
     /// <summary>Loads the native library (first call only) and describes the runtime.</summary>
     public static TorchRuntimeInfo Describe() => Info.Value;
 
-    /// <summary>Throws <see cref="MissingDependencyException"/> with the cause when LibTorch does not load.</summary>
+    /// <summary>
+    /// Throws <see cref="MissingDependencyException"/> with the cause when LibTorch does not load; otherwise runs the numeric
+    /// self-check once per process (<see cref="CpuNumerics.Ensure"/>, cached per CPU), so every process that runs a net
+    /// computes with a configuration verified right on its CPU.
+    /// </summary>
     public static void EnsureLoaded()
     {
         var info = Describe();
         if (!info.Loaded)
             throw new MissingDependencyException("LibTorch (TorchSharp native library)", info.Error ?? "does not load",
                 "rebuild with ./edu (the build patches libLibTorchSharp.so for Debian 12); run `./edu doctor` for details");
+        CpuNumerics.Ensure();
     }
 
     /// <summary>Whether LibTorch loaded and sees a CUDA device.</summary>
