@@ -40,9 +40,9 @@ public static partial class ServingTuning
         {
             if (TorchRuntime.IsLoaded)
                 applied.Add("OMP_WAIT_POLICY not set: LibTorch was already loaded");
-            else if (SetEnv("OMP_WAIT_POLICY", "PASSIVE", 0) == 0)
+            else
             {
-                Environment.SetEnvironmentVariable("OMP_WAIT_POLICY", "PASSIVE");
+                NativeEnvironment.Set("OMP_WAIT_POLICY", "PASSIVE");
                 applied.Add("OMP_WAIT_POLICY=PASSIVE (idle OpenMP threads sleep instead of spinning)");
             }
         }
@@ -50,9 +50,6 @@ public static partial class ServingTuning
             && MallOpt(MallocMmapThreshold, MaxMmapThreshold) == 1 && MallOpt(MallocTrimThreshold, 512 << 20) == 1 && MallOpt(MallocTopPad, 64 << 20) == 1)
             applied.Add("malloc: blocks up to 32 MiB from the heap, freed memory kept (trim threshold 512 MiB per arena) for the next request");
     }
-
-    [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int SetEnv(string name, string value, int overwrite);
 
     [LibraryImport("libc", EntryPoint = "mallopt")]
     private static partial int MallOpt(int parameter, int value);

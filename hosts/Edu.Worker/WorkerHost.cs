@@ -1,5 +1,7 @@
 using System.Net;
+using Edu.Abstractions.Errors;
 using Edu.Models.Catalogue;
+using Edu.Models.Runtime;
 using Edu.Plugins;
 using Edu.Worker.Configuration;
 using Edu.Worker.Datasets;
@@ -103,6 +105,7 @@ public static class WorkerHost
         var app = builder.Build();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(WorkerHost));
         foreach (string line in tuning) log.LogInformation("Serving tuning: {Setting}", line);
+        CheckNumerics(log, app.Services.GetRequiredService<WorkerMetrics>());
         var options = app.Services.GetRequiredService<IOptions<WorkerOptions>>().Value;
         var problems = options.Validate();
         if (problems.Count > 0)
@@ -123,6 +126,28 @@ public static class WorkerHost
             app.MapMetrics("/metrics", metrics.Registry);
         }
         return app;
+    }
+
+    // The numeric self-check runs at start, not at the first request: a CPU on which no configuration computes right must stop
+    // the worker before it accepts work. Its verdict goes to the log and to edu_cpu_numerics_info.
+    private static void CheckNumerics(ILogger log, WorkerMetrics metrics)
+    {
+        if (!TorchRuntime.Describe().Loaded) return; // the requests that need LibTorch report why it does not load
+        CpuNumerics.Notify = line => log.LogWarning("{Notice}", line);
+        NumericsVerdict verdict;
+        try
+        {
+            verdict = CpuNumerics.Ensure();
+        }
+        catch (NumericsException e)
+        {
+            throw new InvalidOperationException(e.Message, e);
+        }
+        log.LogInformation("CPU numerics: {Configuration} on {Cpu} (self-check {Source}; oneDNN channels-first {First}, channels-last {Last})",
+            verdict.Configuration, verdict.Cpu, verdict.Cached ? "cached" : $"ran in {verdict.CheckMilliseconds} ms",
+            verdict.ChannelsFirstRight ? "right" : "WRONG", verdict.ChannelsLastRight ? "right" : "WRONG");
+        metrics.CpuNumerics.WithLabels(verdict.Configuration, CpuInfo.Current.Model, verdict.OneDnnIsa,
+            verdict.ChannelsFirstRight ? "true" : "false", verdict.ChannelsLastRight ? "true" : "false").Set(1);
     }
 
     /// <summary>Runs the worker until Ctrl+C / SIGTERM (or <paramref name="cancellationToken"/>); returns the exit code.</summary>

@@ -33,7 +33,13 @@ public sealed class WorkerMetrics
         ModelsLoaded = factory.CreateGauge("edu_models_loaded", "Model packages loaded in memory.");
         DeviceMemory = factory.CreateGauge("edu_device_memory_bytes", "Memory in use: process resident memory for cpu, allocated memory for cuda.", "device");
         UploadBytes = factory.CreateCounter("edu_upload_bytes_total", "Bytes received in segmentation and dataset uploads.");
+        CpuNumerics = factory.CreateGauge("edu_cpu_numerics_info",
+            "1 for the configuration the CPU numeric self-check chose (docs/cpu.md), with the CPU, oneDNN ISA and whether each oneDNN layout computes right.",
+            "configuration", "cpu", "onednn_isa", "channels_first_right", "channels_last_right");
     }
+
+    /// <summary>The numeric self-check's verdict, as an info-style gauge (value 1).</summary>
+    public Gauge CpuNumerics { get; }
 
     /// <summary>The registry <c>/metrics</c> serves.</summary>
     public CollectorRegistry Registry => _registry;

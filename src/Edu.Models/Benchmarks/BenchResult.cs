@@ -18,4 +18,5 @@ public sealed record BenchResult(
     [property: JsonPropertyName("peak_device_mb")][property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? PeakDeviceMb = null,
     [property: JsonPropertyName("memory_format")] string MemoryFormat = "",
     [property: JsonPropertyName("numerics")] string Numerics = "",
-    [property: JsonPropertyName("cpu")] string Cpu = "");
+    [property: JsonPropertyName("cpu")] string Cpu = "",
+    [property: JsonPropertyName("losses")] IReadOnlyList<float>? Losses = null);

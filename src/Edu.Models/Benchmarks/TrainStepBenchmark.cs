@@ -10,7 +10,8 @@ namespace Edu.Models.Benchmarks;
 /// <summary>
 /// The train-step protocol shared with <c>bench/pytorch_models.py</c>: random input and a random binary
 /// target (K = 1), forward, BCE-with-logits + soft Dice loss, backward, Adam (lr 1e-3); <c>warmup</c>
-/// untimed steps, then <c>steps</c> timed ones (the loss is synchronised every step by reading it back).
+/// untimed steps, then <c>steps</c> timed ones (the loss is synchronised every step by reading it back). The losses of
+/// every step are reported: the same seed and configuration must give the same losses, on any CPU.
 /// </summary>
 public static class TrainStepBenchmark
 {
@@ -31,6 +32,7 @@ public static class TrainStepBenchmark
         using var y = (randn(tShape, device: device) > 0).to_type(ScalarType.Float32);
 
         var times = new List<double>();
+        var losses = new List<float>();
         for (int i = 0; i < warmup + steps; i++)
         {
             var sw = Stopwatch.StartNew();
@@ -40,7 +42,7 @@ public static class TrainStepBenchmark
                 var loss = Losses.BceDice(net.forward(x), y);
                 loss.backward();
                 optimizer.step();
-                _ = loss.item<float>(); // synchronise (CUDA) so the step is really done
+                losses.Add(loss.item<float>()); // also synchronises (CUDA), so the step is really done
             }
             sw.Stop();
             if (i >= warmup) times.Add(sw.Elapsed.TotalMilliseconds);
@@ -50,6 +52,6 @@ public static class TrainStepBenchmark
         return new BenchResult(model, dims, batch, size, threads, device.ToString(), parameters,
             Math.Round(median, 2), Math.Round(times[0], 2), Math.Round(times[^1], 2), ProcessMemory.PeakRssMb(), null,
             Runtime.MemoryFormat.Name(Runtime.MemoryFormat.For(device.type, ScalarType.Float32)),
-            Runtime.CpuNumerics.Current?.Configuration ?? "unchecked", Runtime.CpuInfo.Current.Describe());
+            Runtime.CpuNumerics.Current?.Configuration ?? "unchecked", Runtime.CpuInfo.Current.Describe(), losses);
     }
 }

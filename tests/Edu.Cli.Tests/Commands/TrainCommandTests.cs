@@ -29,18 +29,23 @@ public sealed class TrainCommandTests : IDisposable
         "--steps", "3", "--batch", "4", "--threads", "1", "--seed", "1", "--preprocessing", "percentile(low=0.5, high=99.5)",
     ];
 
-    [Fact]
-    public void Resume_after_sigkill_continues_from_the_checkpoint_and_ends_with_the_uninterrupted_weights()
+    // at the CPU's own oneDNN ISA and with it capped at AVX2 (docs/cpu.md): both must resume exactly
+    [Theory]
+    [InlineData("default")]
+    [InlineData("AVX2")]
+    public void Resume_after_sigkill_continues_from_the_checkpoint_and_ends_with_the_uninterrupted_weights(string isa)
     {
+        var environment = isa == "default" ? new Dictionary<string, string>() : new Dictionary<string, string> { ["ONEDNN_MAX_CPU_ISA"] = isa };
         string data = Synth(_root);
         string straight = Path.Combine(_root, "straight"), killed = Path.Combine(_root, "killed");
-        var full = EduProcess.Run(TinyArgs(data, straight, 8));
+        var full = EduProcess.Run(TinyArgs(data, straight, 8), environment);
         Assert.True(full.ExitCode == 0, full.StdErr);
 
         // start the same run, SIGKILL it as soon as the first checkpoint exists
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "edu.dll"));
         foreach (string a in TinyArgs(data, killed, 8)) info.ArgumentList.Add(a);
+        foreach (var (key, value) in environment) info.Environment[key] = value;
         string state = Path.Combine(killed, "checkpoints", "last", "trainer.json");
         using (var process = Process.Start(info)!)
         {
@@ -55,7 +60,7 @@ public sealed class TrainCommandTests : IDisposable
             process.WaitForExit();
         }
         Assert.False(Directory.Exists(Path.Combine(killed, "model")));
-        var resumed = EduProcess.Run(["train", "--out", killed, "--resume", "--threads", "1"]);
+        var resumed = EduProcess.Run(["train", "--out", killed, "--resume", "--threads", "1"], environment);
         Assert.True(resumed.ExitCode == 0, resumed.StdErr);
         int after;
         using (var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(killed, "checkpoints", "last", "trainer.json"))))
