@@ -7,7 +7,8 @@ namespace Edu.Dicom;
 /// <summary>
 /// Reads one DICOM file (single- or multi-frame) into an <see cref="ImageVolume"/> through GDCM:
 /// every transfer syntax GDCM decodes, the Modality LUT applied (CT in HU), YBR delivered as RGB,
-/// planar configuration undone, geometry in LPS from Image Position/Orientation (Patient).
+/// planar configuration undone, geometry in LPS from Image Position/Orientation (Patient). Files GDCM
+/// aborts on or decodes wrongly are read by the project's own decoder instead (<see cref="DicomManagedReader"/>).
 /// </summary>
 public static class DicomFileReader
 {
@@ -30,6 +31,10 @@ public static class DicomFileReader
     internal static ImageVolume Read(string path, DicomImageAttributes attributes, bool captured = false)
     {
         ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(attributes);
+        // Never hand GDCM a layout it aborts the process on (or decodes wrongly): our own decoder reads those.
+        if (DicomManagedReader.Takes(attributes))
+            return DicomManagedReader.Read(path);
         GdcmRuntime.EnsureLoaded();
         string printed = "";
         var (reader, decoded) = attributes.PixelDataEncapsulated && !captured
