@@ -47,6 +47,9 @@ public static class DicomFileReader
 
         var interleaved = new float[size.VoxelCount * samples];
         Decode(buffer, scalar, interleaved);
+        if (attributes.CodestreamSample is { Signed: false, Precision: int precision and > 1 and <= 32 }
+            && attributes.UnsignedShorts.GetValueOrDefault(0x00280103u) == 1)
+            SignExtend(interleaved, precision);
         if (colourConversion != ColourConversion.None)
             YbrToRgb(interleaved, colourConversion);
 
@@ -264,6 +267,19 @@ public static class DicomFileReader
             case gdcm.PixelFormat.ScalarType.INT64: for (int i = 0; i < output.Length; i++) output[i] = BinaryPrimitives.ReadInt64LittleEndian(span[(8 * i)..]); break;
             case gdcm.PixelFormat.ScalarType.FLOAT64: for (int i = 0; i < output.Length; i++) output[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(span[(8 * i)..]); break;
             default: throw new ArgumentOutOfRangeException(nameof(scalar), scalar, "unsupported");
+        }
+    }
+
+    // A JPEG 2000 stream that codes signed samples (Pixel Representation 1) as unsigned: GDCM hands the unsigned values
+    // on; pydicom and dcmtk follow the data set and read the stream's bits as two's complement. Idempotent for values
+    // that are already signed and in range.
+    private static void SignExtend(float[] samples, int precision)
+    {
+        long mask = (1L << precision) - 1, half = 1L << (precision - 1);
+        for (long i = 0; i < samples.LongLength; i++)
+        {
+            long bits = (long)samples[i] & mask;
+            samples[i] = bits >= half ? bits - (1L << precision) : bits;
         }
     }
 

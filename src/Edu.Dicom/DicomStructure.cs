@@ -31,6 +31,12 @@ public sealed record DicomImageAttributes(
     /// character set travels with them.
     /// </summary>
     public IReadOnlyDictionary<uint, byte[]> ReferenceValues { get; init; } = new Dictionary<uint, byte[]>();
+
+    /// <summary>
+    /// Sample precision (bits) and signedness the first JPEG 2000 codestream declares (its SIZ marker, first component),
+    /// or null for other pixel data. The data set's Pixel Representation may disagree; the data set wins.
+    /// </summary>
+    internal (int Precision, bool Signed)? CodestreamSample { get; init; }
 }
 
 /// <summary>
@@ -150,6 +156,8 @@ public static class DicomStructure
         var reader = new Reader(data, position, end, explicitVr, syntax == ExplicitBig);
         walker.WalkDataSet(ref reader, end, depth: 0, topLevel: true);
         var attributes = walker.Attributes(syntax);
+        if (attributes.PixelDataEncapsulated && Jpeg2000Syntaxes.Contains(syntax) && Jpeg2000Sample(walker.FirstFragment.Span) is { } sample)
+            attributes = attributes with { CodestreamSample = sample };
         CheckImageAttributes(attributes, walker);
         return (attributes, new DicomPixelData(data, syntax == ExplicitBig, walker.PixelVr, walker.PixelOffset, attributes.PixelDataLength, walker.Fragments));
     }
@@ -263,6 +271,15 @@ public static class DicomStructure
             i += 2 + length;
         }
         return null;
+    }
+
+    // JPEG 2000 SIZ, first component's Ssiz: bit 7 set for signed samples, low 7 bits the precision minus one.
+    private static (int Precision, bool Signed)? Jpeg2000Sample(ReadOnlySpan<byte> b)
+    {
+        int soc = b.IndexOf([(byte)0xFF, (byte)0x4F, (byte)0xFF, (byte)0x51]);
+        if (soc < 0 || soc + 4 + 39 > b.Length) return null;
+        byte ssiz = b[soc + 4 + 38];
+        return ((ssiz & 0x7F) + 1, (ssiz & 0x80) != 0);
     }
 
     // JPEG 2000 codestream: SOC (FF4F) then SIZ (FF51) with Xsiz, Ysiz, XOsiz, YOsiz, …, Csiz.
