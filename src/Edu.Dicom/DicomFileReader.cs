@@ -7,7 +7,8 @@ namespace Edu.Dicom;
 /// <summary>
 /// Reads one DICOM file (single- or multi-frame) into an <see cref="ImageVolume"/> through GDCM:
 /// every transfer syntax GDCM decodes, the Modality LUT applied (CT in HU), YBR delivered as RGB,
-/// planar configuration undone, geometry in LPS from Image Position/Orientation (Patient).
+/// planar configuration undone, geometry in LPS from Image Position/Orientation (Patient). Files GDCM
+/// aborts on or decodes wrongly are read by the project's own decoder instead (<see cref="DicomManagedReader"/>).
 /// </summary>
 public static class DicomFileReader
 {
@@ -30,6 +31,10 @@ public static class DicomFileReader
     internal static ImageVolume Read(string path, DicomImageAttributes attributes, bool captured = false)
     {
         ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(attributes);
+        // Never hand GDCM a layout it aborts the process on (or decodes wrongly): our own decoder reads those.
+        if (DicomManagedReader.Takes(attributes))
+            return DicomManagedReader.Read(path);
         GdcmRuntime.EnsureLoaded();
         string printed = "";
         var (reader, decoded) = attributes.PixelDataEncapsulated && !captured
@@ -42,6 +47,9 @@ public static class DicomFileReader
 
         var interleaved = new float[size.VoxelCount * samples];
         Decode(buffer, scalar, interleaved);
+        if (attributes.CodestreamSample is { Signed: false, Precision: int precision and > 1 and <= 32 }
+            && attributes.UnsignedShorts.GetValueOrDefault(0x00280103u) == 1)
+            SignExtend(interleaved, precision);
         if (colourConversion != ColourConversion.None)
             YbrToRgb(interleaved, colourConversion);
 
@@ -259,6 +267,19 @@ public static class DicomFileReader
             case gdcm.PixelFormat.ScalarType.INT64: for (int i = 0; i < output.Length; i++) output[i] = BinaryPrimitives.ReadInt64LittleEndian(span[(8 * i)..]); break;
             case gdcm.PixelFormat.ScalarType.FLOAT64: for (int i = 0; i < output.Length; i++) output[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(span[(8 * i)..]); break;
             default: throw new ArgumentOutOfRangeException(nameof(scalar), scalar, "unsupported");
+        }
+    }
+
+    // A JPEG 2000 stream that codes signed samples (Pixel Representation 1) as unsigned: GDCM hands the unsigned values
+    // on; pydicom and dcmtk follow the data set and read the stream's bits as two's complement. Idempotent for values
+    // that are already signed and in range.
+    private static void SignExtend(float[] samples, int precision)
+    {
+        long mask = (1L << precision) - 1, half = 1L << (precision - 1);
+        for (long i = 0; i < samples.LongLength; i++)
+        {
+            long bits = (long)samples[i] & mask;
+            samples[i] = bits >= half ? bits - (1L << precision) : bits;
         }
     }
 

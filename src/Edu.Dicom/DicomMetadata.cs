@@ -38,4 +38,16 @@ public static class DicomMetadata
         if (syntax.Length > 0) result["TransferSyntaxUID"] = syntax;
         return result;
     }
+
+    /// <summary>The same attributes from the C# structure check, for files read without GDCM.</summary>
+    internal static Dictionary<string, string> Read(DicomImageAttributes attributes, string path)
+    {
+        ArgumentNullException.ThrowIfNull(attributes);
+        var result = new Dictionary<string, string> { ["Format"] = "DICOM", ["Source"] = Path.GetFileName(path) };
+        foreach (var (group, element, name) in Attributes)
+            if (attributes.Text.TryGetValue((uint)group << 16 | element, out string? value) && value.Trim().Length > 0)
+                result[name] = value.Trim();
+        if (attributes.TransferSyntaxUid.Length > 0) result["TransferSyntaxUID"] = attributes.TransferSyntaxUid;
+        return result;
+    }
 }

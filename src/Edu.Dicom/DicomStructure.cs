@@ -14,8 +14,10 @@ namespace Edu.Dicom;
 /// <param name="HasPixelData">Whether top-level Pixel Data (7FE0,0010) is present.</param>
 /// <param name="PixelDataEncapsulated">Whether Pixel Data is encapsulated (compressed fragments).</param>
 /// <param name="PixelDataLength">Byte length of native Pixel Data.</param>
-/// <param name="Text">Top-level text attributes the series reader and header-only identification need, keyed
-/// by tag (SeriesInstanceUID, Modality, SeriesDescription, Image Position/Orientation (Patient), Pixel Spacing), trimmed.</param>
+/// <param name="Text">Top-level text attributes the series reader, header-only identification and the project's own
+/// decoder need, keyed by tag, trimmed: UIDs, Modality, descriptions, Image Position/Orientation (Patient), Pixel
+/// Spacing, Photometric Interpretation, Rescale Slope/Intercept, Spacing Between Slices, Grid Frame Offset Vector and
+/// Dose Grid Scaling (present with an empty value when the element is empty).</param>
 /// <param name="UnsignedShorts">Top-level image pixel attributes of VR US, keyed by tag (Rows, Columns, Bits
 /// Allocated/Stored, High Bit, Pixel Representation, Samples per Pixel, Planar Configuration).</param>
 public sealed record DicomImageAttributes(
@@ -29,6 +31,12 @@ public sealed record DicomImageAttributes(
     /// character set travels with them.
     /// </summary>
     public IReadOnlyDictionary<uint, byte[]> ReferenceValues { get; init; } = new Dictionary<uint, byte[]>();
+
+    /// <summary>
+    /// Sample precision (bits) and signedness the first JPEG 2000 codestream declares (its SIZ marker, first component),
+    /// or null for other pixel data. The data set's Pixel Representation may disagree; the data set wins.
+    /// </summary>
+    internal (int Precision, bool Signed)? CodestreamSample { get; init; }
 }
 
 /// <summary>
@@ -84,7 +92,13 @@ public static class DicomStructure
     }
 
     /// <summary>Checks the bytes of a DICOM file; <paramref name="name"/> is used in error messages.</summary>
-    public static DicomImageAttributes Validate(byte[] bytes, string name)
+    public static DicomImageAttributes Validate(byte[] bytes, string name) => Parse(bytes, name).Attributes;
+
+    /// <summary>
+    /// Checks the bytes of a DICOM file as <see cref="Validate(byte[], string)"/> does, and also says where its pixel
+    /// data lies (for the project's own decoder, <see cref="DicomManagedReader"/>).
+    /// </summary>
+    internal static (DicomImageAttributes Attributes, DicomPixelData Pixels) Parse(byte[] bytes, string name)
     {
         ArgumentNullException.ThrowIfNull(bytes);
         var walker = new Walker(name);
@@ -142,8 +156,10 @@ public static class DicomStructure
         var reader = new Reader(data, position, end, explicitVr, syntax == ExplicitBig);
         walker.WalkDataSet(ref reader, end, depth: 0, topLevel: true);
         var attributes = walker.Attributes(syntax);
+        if (attributes.PixelDataEncapsulated && Jpeg2000Syntaxes.Contains(syntax) && Jpeg2000Sample(walker.FirstFragment.Span) is { } sample)
+            attributes = attributes with { CodestreamSample = sample };
         CheckImageAttributes(attributes, walker);
-        return attributes;
+        return (attributes, new DicomPixelData(data, syntax == ExplicitBig, walker.PixelVr, walker.PixelOffset, attributes.PixelDataLength, walker.Fragments));
     }
 
     private static bool LooksExplicit(byte[] b, int p) =>
@@ -204,8 +220,8 @@ public static class DicomStructure
             throw w.Fail($"Planar Configuration is {planar}: must be 0 or 1");
         if (a.NumberOfFrames is < 1 or > 1_000_000)
             throw w.Fail($"Number of Frames is {a.NumberOfFrames}");
-        if (w.HasFrameOffsets && a.NumberOfFrames is null)
-            throw w.Fail("Grid Frame Offset Vector (3004,000C) is present but Number of Frames (0028,0008) is missing: inconsistent multi-frame header");
+        // Grid Frame Offset Vector without Number of Frames is a single-frame RT Dose (pydicom and dcmtk read it so);
+        // GDCM aborts on it, so DicomFileReader hands it to DicomManagedReader instead.
         if (w.FramesUnparsable)
             throw w.Fail("Number of Frames (0028,0008) is not a number");
         string pi = w.PhotometricInterpretation;
@@ -257,6 +273,15 @@ public static class DicomStructure
         return null;
     }
 
+    // JPEG 2000 SIZ, first component's Ssiz: bit 7 set for signed samples, low 7 bits the precision minus one.
+    private static (int Precision, bool Signed)? Jpeg2000Sample(ReadOnlySpan<byte> b)
+    {
+        int soc = b.IndexOf([(byte)0xFF, (byte)0x4F, (byte)0xFF, (byte)0x51]);
+        if (soc < 0 || soc + 4 + 39 > b.Length) return null;
+        byte ssiz = b[soc + 4 + 38];
+        return ((ssiz & 0x7F) + 1, (ssiz & 0x80) != 0);
+    }
+
     // JPEG 2000 codestream: SOC (FF4F) then SIZ (FF51) with Xsiz, Ysiz, XOsiz, YOsiz, …, Csiz.
     private static (int, int, int)? Jpeg2000Size(ReadOnlySpan<byte> b)
     {
@@ -299,7 +324,9 @@ public static class DicomStructure
         public Dictionary<uint, int> Values { get; } = [];
         public uint? MetaGroupLength { get; set; }
         public ReadOnlyMemory<byte> FirstFragment { get; private set; }
-        public bool HasFrameOffsets { get; private set; }
+        public List<(int Offset, int Length)> Fragments { get; } = [];
+        public int PixelOffset { get; private set; }
+        public string PixelVr { get; private set; } = "";
         public bool FramesUnparsable { get; private set; }
         public string PhotometricInterpretation { get; private set; } = "";
         private int? _frames;
@@ -365,6 +392,8 @@ public static class DicomStructure
                 if (e.Tag == 0x7FE00010 && topLevel)
                 {
                     _hasPixelData = true;
+                    PixelVr = e.Vr;
+                    PixelOffset = (int)e.ValueOffset;
                     if (e.Length == Undefined)
                     {
                         _encapsulated = true;
@@ -412,6 +441,7 @@ public static class DicomStructure
                 if (item.Tag != 0xFFFEE000 || item.Length == Undefined)
                     throw Fail("encapsulated pixel data is malformed (a fragment is not a defined-length item)");
                 if (index == 1) FirstFragment = r.Data.AsMemory((int)item.ValueOffset, (int)item.Length);
+                if (index >= 1) Fragments.Add(((int)item.ValueOffset, (int)item.Length));
                 r.Position += (int)item.Length;
             }
         }
@@ -433,11 +463,10 @@ public static class DicomStructure
                     break;
                 case 0x00280004:
                     PhotometricInterpretation = Encoding.ASCII.GetString(r.Data, (int)e.ValueOffset, (int)e.Length).Trim('\0', ' ');
+                    _text[e.Tag] = PhotometricInterpretation;
                     break;
-                case 0x3004000C:
-                    HasFrameOffsets = true;
-                    break;
-                case 0x0020000E or 0x00080060 or 0x0008103E or 0x00200032 or 0x00200037 or 0x00280030:
+                case 0x0020000E or 0x0020000D or 0x00080016 or 0x00080018 or 0x00080060 or 0x0008103E or 0x00200011 or 0x00180015
+                    or 0x00200032 or 0x00200037 or 0x00280030 or 0x00281052 or 0x00281053 or 0x00180088 or 0x3004000C or 0x3004000E:
                     _text[e.Tag] = Encoding.ASCII.GetString(r.Data, (int)e.ValueOffset, (int)e.Length).Trim('\0', ' ');
                     break;
             }

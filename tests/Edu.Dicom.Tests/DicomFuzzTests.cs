@@ -14,6 +14,7 @@ public sealed class DicomFuzzTests
     [
         "CT_small.dcm", "MR_small_RLE.dcm", "SC_rgb_rle_2frame.dcm", "JPEG2000.dcm", "MR_small_jpeg_ls_lossless.dcm",
         "rtdose.dcm", "SC_ybr_full_422_uncompressed.dcm", "liver_1frame.dcm", "JPGExtended.dcm",
+        "rtdose_rle_1frame.dcm", "rtdose_expb_1frame.dcm", // the project's own decoder (RLE, big endian)
     ];
 
     [Theory]

@@ -33,6 +33,34 @@ public sealed class InspectCommandTests
         Assert.Equal("CT", json.GetProperty("modality").GetString());
     }
 
+    [Theory]
+    [InlineData("rtdose_1frame.dcm")]      // GDCM aborts the process on this layout: the project's own decoder reads it
+    [InlineData("rtdose_rle_1frame.dcm")]  // the same, RLE Lossless
+    public void Json_for_a_single_frame_rt_dose_without_number_of_frames_is_one_frame_in_gray(string name)
+    {
+        // Reference: pydicom 2.3.1, pixel_array × DoseGridScaling (1e-6).
+        var json = InspectJson(TestFiles.Dicom(name));
+
+        Assert.Equal([10.0, 10, 1], Numbers(json.GetProperty("size")));
+        Assert.Equal([10.0, 10, 1], Numbers(json.GetProperty("spacing")));
+        Assert.Equal([189.43125, 199.43125, -761.87], Numbers(json.GetProperty("origin")).Select(v => Math.Round(v, 6)));
+        Assert.Equal(0.795, json.GetProperty("min").GetDouble(), 6);
+        Assert.Equal(1.254, json.GetProperty("max").GetDouble(), 6);
+        Assert.Equal(1.01378, json.GetProperty("mean").GetDouble(), 6);
+        Assert.Equal("RTDOSE", json.GetProperty("modality").GetString());
+    }
+
+    [Fact]
+    public void Json_for_jpeg_2000_follows_pixel_representation_over_the_codestream()
+    {
+        // Reference: pydicom 2.3.1 (Pillow/OpenJPEG handler) on J2K_pixelrep_mismatch.dcm: -2000…1896.
+        var json = InspectJson(TestFiles.Dicom("J2K_pixelrep_mismatch.dcm"));
+
+        Assert.Equal(-2000, json.GetProperty("min").GetDouble());
+        Assert.Equal(1896, json.GetProperty("max").GetDouble());
+        Assert.Equal("int16", json.GetProperty("pixelType").GetString());
+    }
+
     [Fact]
     public void A_dicom_file_without_extension_whose_preamble_looks_like_a_tiff_is_read_as_dicom()
     {
