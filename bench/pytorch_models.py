@@ -197,10 +197,12 @@ def bench(a):
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     net = create(a.model, a.dims, 1, 1, a.base)
+    fmt = (torch.channels_last if a.dims == 2 else torch.channels_last_3d) if a.channels_last else torch.contiguous_format
+    net = net.to(memory_format=fmt)  # PyTorch's own recipe: weights and input in channels-last, the layers keep it
     net.train()
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     shape = (a.batch, 1) + (a.size,) * a.dims
-    x = torch.randn(shape)
+    x = torch.randn(shape).contiguous(memory_format=fmt)
     y = (torch.randn(shape) > 0).float()
     times = []
     for i in range(a.warmup + a.steps):
@@ -216,7 +218,7 @@ def bench(a):
     print(json.dumps({"model": a.model, "dims": a.dims, "batch": a.batch, "size": a.size, "threads": a.threads,
                       "device": "cpu", "parameters": count(net), "median_ms": round(statistics.median(times), 2),
                       "min_ms": round(min(times), 2), "max_ms": round(max(times), 2), "peak_rss_mb": round(rss, 1),
-                      "torch": torch.__version__}))
+                      "memory_format": "channels-last" if a.channels_last else "channels-first", "torch": torch.__version__}))
 
 
 if __name__ == "__main__":
@@ -230,5 +232,6 @@ if __name__ == "__main__":
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--base", type=int, default=None)
+    p.add_argument("--channels-last", action="store_true")
     a = p.parse_args()
     check() if a.check else bench(a)

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Edu.Models.Runtime;
 
 /// <summary>One convolution the check runs: its shape, layout and how far float32 lies from the float64 reference.</summary>
-/// <param name="Name">A short label, e.g. <c>2d ic8 oc8 channels-last</c>.</param>
+/// <param name="Name">A short label, e.g. <c>2d mb2 ic8 oc8 16^2 channels-last</c>.</param>
 /// <param name="Dims">2 or 3.</param>
 /// <param name="InChannels">Input channels.</param>
 /// <param name="OutChannels">Output channels.</param>
@@ -102,7 +102,7 @@ public static class ConvNumericsCheck
 
         double? eo = RelativeError(o32, o64), ex = RelativeError(gx32, gx64), ew = RelativeError(gw32, gw64);
         bool right = new[] { eo, ex, ew }.All(e => e is double v && v <= Tolerance);
-        string name = string.Create(CultureInfo.InvariantCulture, $"{s.Dims}d ic{s.In} oc{s.Out} {MemoryFormat.Name(layout)}");
+        string name = string.Create(CultureInfo.InvariantCulture, $"{s.Dims}d mb{s.Batch} ic{s.In} oc{s.Out} {s.Size}^{s.Dims} {MemoryFormat.Name(layout)}");
         return new ConvCaseResult(name, s.Dims, s.In, s.Out, MemoryFormat.Name(layout), eo, ex, ew, right);
     }
 
