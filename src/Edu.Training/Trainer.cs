@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Edu.Abstractions.Errors;
 using Edu.Abstractions.Preprocessing;
+using Edu.Abstractions.Serialization;
 using Edu.Imaging;
 using Edu.Imaging.Preprocessing;
 using Edu.Models.Catalogue;
@@ -34,8 +35,8 @@ namespace Edu.Training;
 /// </summary>
 public class Trainer
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
-    private static readonly JsonSerializerOptions JsonLine = new();
+    private static JsonSerializerOptions Json => EduJson.Indented;
+    private static JsonSerializerOptions JsonLine => EduJson.Compact;
     private readonly ModelCatalogue _catalogue;
     private readonly IReadOnlyList<IPreprocessingStep> _customSteps;
     private readonly Func<string, PreprocessingPipeline?>? _modalityPipelines;
@@ -345,7 +346,7 @@ public class Trainer
             if (!File.Exists(optionsPath))
                 throw new InvalidInputException(run, $"nothing to resume: {RunFolder.Options} is missing (start a new run without --resume)");
             TrainingOptions? stored;
-            try { stored = JsonSerializer.Deserialize<TrainingOptions>(File.ReadAllText(optionsPath)); }
+            try { stored = JsonSerializer.Deserialize<TrainingOptions>(File.ReadAllText(optionsPath), Json); }
             catch (JsonException e) { throw new InvalidInputException(optionsPath, $"not valid run options: {e.Message}", e); }
             if (stored is null) throw new InvalidInputException(optionsPath, "empty run options");
             stored.Validate();
@@ -421,7 +422,7 @@ public class Trainer
     private static TrainerState ReadState(string directory)
     {
         string path = Path.Combine(directory, RunFolder.TrainerState);
-        try { return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path)) ?? throw new JsonException("empty"); }
+        try { return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path), Json) ?? throw new JsonException("empty"); }
         catch (JsonException e) { throw new InvalidInputException(path, $"not a valid trainer state: {e.Message}", e); }
     }
 
@@ -444,7 +445,7 @@ public class Trainer
             Hyperparameters = ctx.Hyperparameters,
             Modality = dataset.Modality,
             Labels = dataset.Labels.ToDictionary(p => p.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), p => p.Value),
-            Preprocessing = JsonSerializer.SerializeToElement(pre),
+            Preprocessing = JsonSerializer.SerializeToElement(pre, JsonLine),
             TrainingDataHash = HashTrainingData(dataset, ctx.Split),
             Metrics = new Dictionary<string, double> { ["dice"] = Math.Round(state.BestDice, 6), ["best_epoch"] = state.BestEpoch, ["epochs"] = state.Epoch },
         };
