@@ -3,6 +3,7 @@ using System.Text.Json;
 using Edu.Abstractions.Datasets;
 using Edu.Abstractions.Errors;
 using Edu.Abstractions.Imaging;
+using Edu.Abstractions.Serialization;
 
 namespace Edu.Plugins.Shared;
 
@@ -100,5 +101,5 @@ internal sealed class NnUNetDataset
         File.WriteAllText(Path.Combine(_root, "dataset.json"), JsonSerializer.Serialize(json, JsonOptions));
     }
 
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+    private static JsonSerializerOptions JsonOptions => EduJson.Indented;
 }

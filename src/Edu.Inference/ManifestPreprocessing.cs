@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Edu.Abstractions.Errors;
 using Edu.Abstractions.Preprocessing;
+using Edu.Abstractions.Serialization;
 using Edu.Models.Checkpoints;
 
 namespace Edu.Inference;
@@ -25,7 +26,7 @@ public sealed record ManifestPreprocessing(PreprocessingPipeline Pipeline, IRead
         var o = new Dictionary<string, object> { ["pipeline"] = Pipeline.ToString() };
         if (PatchSize is not null) o["patch"] = PatchSize.Reverse().ToArray();
         if (ChannelNames is not null) o["channel_names"] = ChannelNames.ToArray();
-        return JsonSerializer.SerializeToElement(o);
+        return JsonSerializer.SerializeToElement(o, EduJson.Compact);
     }
 
     /// <summary>Reads the manifest's field; a malformed one is an <see cref="InvalidInputException"/> naming <paramref name="source"/>.</summary>

@@ -127,7 +127,8 @@ public sealed class Predictor : IDisposable
     /// <summary>
     /// Segments <paramref name="image"/> (any geometry, 2-D or 3-D, the channels the model was trained on) and returns
     /// labels in its geometry. Cancellation is checked between window batches; <paramref name="progress"/> hears after each.
-    /// An image whose channel count does not fit the model is an <see cref="InvalidInputException"/>.
+    /// An image whose channel count does not fit the model is an <see cref="InvalidInputException"/>; a model whose output
+    /// (logits) holds NaN or ∞ is a <see cref="NumericsException"/> naming the model, and no labels are made.
     /// </summary>
     public Prediction Predict(ImageVolume image, CancellationToken cancellationToken = default, IProgress<PredictionProgress>? progress = null)
     {
@@ -279,6 +280,9 @@ public sealed class Predictor : IDisposable
             if (!output.shape.SequenceEqual(expected))
                 throw new InvalidInputException(PackageDirectory ?? Manifest.Name,
                     $"the model returned logits of shape [{string.Join(", ", output.shape)}] for windows of [{string.Join(", ", input.shape)}]; expected [{string.Join(", ", expected)}]");
+            if (!isfinite(output).all().item<bool>())
+                throw new NumericsException($"model '{Manifest.Name}' version '{Manifest.Version}'{(PackageDirectory is null ? "" : $" ({PackageDirectory})")}: "
+                    + "its output (logits) holds NaN or infinite values; no labels are made from it (are its weights finite?)");
             for (int j = 0; j < chunk.Count; j++)
                 Region(accumulated.select(0, chunk[j].Item), 1, chunk[j].Start, patch).add_(output[j] * weight);
             progress?.Report(new PredictionProgress(b + chunk.Count, work.Count));

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Edu.Abstractions.Errors;
 using Edu.Abstractions.Preprocessing;
+using Edu.Abstractions.Serialization;
 using Edu.Imaging;
 using Edu.Imaging.Preprocessing;
 using Edu.Models.Catalogue;
@@ -34,8 +35,8 @@ namespace Edu.Training;
 /// </summary>
 public class Trainer
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
-    private static readonly JsonSerializerOptions JsonLine = new();
+    private static JsonSerializerOptions Json => EduJson.Indented;
+    private static JsonSerializerOptions JsonLine => EduJson.Compact;
     private readonly ModelCatalogue _catalogue;
     private readonly IReadOnlyList<IPreprocessingStep> _customSteps;
     private readonly Func<string, PreprocessingPipeline?>? _modalityPipelines;
@@ -156,6 +157,9 @@ public class Trainer
 
         var state = new TrainerState();
         string last = RunFolder.LastCheckpoint(run);
+        // A NaN or infinite loss or weight stops the run before anything is written: the checkpoints stay those of the last good epoch.
+        TrainingDivergedException Diverged(int epoch, int step, string what, Exception? inner = null) =>
+            new(epoch, step, what, RunFolder.HasCheckpoint(run) ? last : null, inner);
         if (options.Resume && RunFolder.HasCheckpoint(run))
         {
             RecoverCheckpointFolder(last);
@@ -183,16 +187,36 @@ public class Trainer
             int firstStep = state.StepInEpoch; // > 0 when resuming inside this epoch
             using var lossSum = zeros(1, dtype: float64);
             if (firstStep > 0) lossSum.fill_(state.EpochLossSum);
+            using var stepLosses = zeros(steps, dtype: float64); // read only to name the step once the sum is not finite
             double? runningLoss = null;
             int s = firstStep;
+            // The loss sum is read back every few steps anyway (the running loss): a NaN or infinite loss in any step keeps
+            // the sum non-finite, so reading it there finds divergence without a sync of its own. Nothing is written after it.
+            double CheckedLossSum()
+            {
+                double sum = lossSum.item<double>();
+                if (double.IsFinite(sum)) return sum;
+                var losses = stepLosses.data<double>().ToArray();
+                int bad = Array.FindIndex(losses, firstStep, s - firstStep, v => !double.IsFinite(v));
+                throw bad < 0
+                    ? Diverged(epoch, s, TrainingDivergedException.Loss(sum) + " in the epoch's sum")
+                    : Diverged(epoch, bad + 1, TrainingDivergedException.Loss(losses[bad]));
+            }
+            // A step's update can break the weights while its loss was still finite: checked before anything is saved.
+            void CheckWeights()
+            {
+                if (NonFiniteParameter(model) is { } name) throw Diverged(epoch, s, $"weights of {name} not finite");
+            }
             // Cancelled inside an epoch (Ctrl+C, a worker's graceful shutdown): the steps taken so far are kept in the last
             // checkpoint, and a resume continues from the next step with the same batches.
             void CheckpointInterrupted()
             {
                 if (s == firstStep) return; // nothing since the last checkpoint
-                var interrupted = state with { GlobalStep = ctx.GlobalStep, StepInEpoch = s, EpochLossSum = lossSum.item<double>() };
+                double sum = CheckedLossSum();
+                CheckWeights();
+                var interrupted = state with { GlobalStep = ctx.GlobalStep, StepInEpoch = s, EpochLossSum = sum };
                 SaveCheckpoint(last, model, optimizer, new CheckpointInfo(options.Model, hp, epoch - 1, ctx.GlobalStep), interrupted);
-                Report(progress, new TrainingEvent(TrainingEventKind.CheckpointWritten, epoch, options.Epochs, s, steps, lossSum.item<double>() / s, null,
+                Report(progress, new TrainingEvent(TrainingEventKind.CheckpointWritten, epoch, options.Epochs, s, steps, sum / s, null,
                     ctx.LearningRate, null, last, $"last checkpoint, interrupted after step {s} of epoch {epoch}"));
             }
             void StopIfCancelled()
@@ -212,19 +236,34 @@ public class Trainer
                     double lr = LearningRateAt(options, ctx.GlobalStep, totalSteps);
                     foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
                     ctx.LearningRate = lr;
-                    using (var loss = TrainStep(ctx, batch)) lossSum.add_(loss.to_type(float64).cpu().reshape(1));
+                    using (NewDisposeScope())
+                    {
+                        using var loss = TrainStep(ctx, batch);
+                        var value = loss.to_type(float64).cpu().reshape(1);
+                        lossSum.add_(value);
+                        stepLosses.narrow(0, s, 1).copy_(value);
+                    }
                     ctx.GlobalStep++;
                     s++;
-                    if (s % 10 == 0 || s == steps) runningLoss = lossSum.item<double>() / s;
+                    if (s % 10 == 0 || s == steps) runningLoss = CheckedLossSum() / s;
                     stepTime += stepClock.Elapsed.TotalSeconds;
                     stepClock.Restart();
                     Report(progress, new TrainingEvent(TrainingEventKind.Step, epoch, options.Epochs, s, steps, runningLoss, null, lr,
                         Eta(epochTimes, options.Epochs - epoch + 1), null, ""));
                 }
             }
-            double trainLoss = lossSum.item<double>() / steps;
+            double trainLoss = CheckedLossSum() / steps;
             StopIfCancelled();
-            double dice = ValidationStep(ctx);
+            CheckWeights();
+            double dice;
+            try
+            {
+                dice = ValidationStep(ctx);
+            }
+            catch (NumericsException e) when (e is not TrainingDivergedException)
+            {
+                throw Diverged(epoch, s, "the net's output on the validation cases is not finite", e);
+            }
             clock.Stop();
             epochTimes.Add(clock.Elapsed.TotalSeconds);
             var summary = new EpochSummary(epoch, Math.Round(trainLoss, 6), Math.Round(dice, 6), ctx.LearningRate,
@@ -317,7 +356,8 @@ public class Trainer
         double sum = 0;
         foreach (var c in context.ValidationCases)
         {
-            var predicted = SlidingWindowSegmenter.Segment(context.Model, context.Hyperparameters.SpatialDims, c.Image, c.Channels, c.X, c.Y, c.Z, context.Patch, context.Device);
+            var predicted = SlidingWindowSegmenter.Segment(context.Model, context.Hyperparameters.SpatialDims, c.Image, c.Channels, c.X, c.Y, c.Z, context.Patch, context.Device,
+                $"model '{context.Options.Model}' of run {context.RunDirectory}");
             sum += SegmentationMetrics.ComputeAll(c.Labels.Span, predicted, c.X, c.Y, c.Z, c.Spacing, foreground).Average(m => m.Dice);
         }
         context.Model.train();
@@ -345,7 +385,7 @@ public class Trainer
             if (!File.Exists(optionsPath))
                 throw new InvalidInputException(run, $"nothing to resume: {RunFolder.Options} is missing (start a new run without --resume)");
             TrainingOptions? stored;
-            try { stored = JsonSerializer.Deserialize<TrainingOptions>(File.ReadAllText(optionsPath)); }
+            try { stored = JsonSerializer.Deserialize<TrainingOptions>(File.ReadAllText(optionsPath), Json); }
             catch (JsonException e) { throw new InvalidInputException(optionsPath, $"not valid run options: {e.Message}", e); }
             if (stored is null) throw new InvalidInputException(optionsPath, "empty run options");
             stored.Validate();
@@ -394,6 +434,18 @@ public class Trainer
         }
     }
 
+    /// <summary>The name of the first parameter holding NaN or ∞, or null (one read-back for all of them).</summary>
+    private static string? NonFiniteParameter(Module model)
+    {
+        using var scope = NewDisposeScope();
+        var named = model.named_parameters().ToList();
+        if (named.Count == 0) return null;
+        using var noGrad = no_grad();
+        var finite = stack(named.Select(p => isfinite(p.parameter).all()).ToArray()).cpu().data<bool>().ToArray();
+        int bad = Array.IndexOf(finite, false);
+        return bad < 0 ? null : named[bad].name;
+    }
+
     private static void SaveCheckpoint(string directory, Module model, OptimizerHelper optimizer, CheckpointInfo info, TrainerState state)
     {
         // write beside, then swap: a kill at any moment leaves either the old or the new checkpoint whole
@@ -421,7 +473,7 @@ public class Trainer
     private static TrainerState ReadState(string directory)
     {
         string path = Path.Combine(directory, RunFolder.TrainerState);
-        try { return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path)) ?? throw new JsonException("empty"); }
+        try { return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path), Json) ?? throw new JsonException("empty"); }
         catch (JsonException e) { throw new InvalidInputException(path, $"not a valid trainer state: {e.Message}", e); }
     }
 
@@ -444,7 +496,7 @@ public class Trainer
             Hyperparameters = ctx.Hyperparameters,
             Modality = dataset.Modality,
             Labels = dataset.Labels.ToDictionary(p => p.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), p => p.Value),
-            Preprocessing = JsonSerializer.SerializeToElement(pre),
+            Preprocessing = JsonSerializer.SerializeToElement(pre, JsonLine),
             TrainingDataHash = HashTrainingData(dataset, ctx.Split),
             Metrics = new Dictionary<string, double> { ["dice"] = Math.Round(state.BestDice, 6), ["best_epoch"] = state.BestEpoch, ["epochs"] = state.Epoch },
         };

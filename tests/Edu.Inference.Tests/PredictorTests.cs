@@ -245,6 +245,38 @@ public sealed class PredictorTests
     }
 
     [Fact]
+    public void A_package_whose_output_is_not_finite_is_refused_naming_it_instead_of_giving_empty_labels()
+    {
+        using var dir = new TempDir();
+        var catalogue = new ModelCatalogue();
+        catalogue.Register(new ModelDefinition("conv3", "one 3×3 convolution", h => new ConvNet(h.SpatialDims, h.InChannels, h.Classes, 3, seed: 17)));
+        var hp = new ModelHyperparameters(2, 1, 2, 4, 2);
+        using (var net = catalogue.Create("conv3", hp))
+        {
+            using (no_grad()) net.parameters().First().fill_(float.NaN); // what a diverged training used to save
+            ModelPackage.Save(dir.File("pkg"), TestImages.Manifest("conv3", hp, "zscore"), net);
+        }
+        using var predictor = Predictor.Load(dir.File("pkg"), new PredictorOptions { FlipTta = true }, catalogue: catalogue);
+
+        var e = Assert.Throws<NumericsException>(() => predictor.Predict(TestImages.Pattern(40, 33, 1)));
+
+        Assert.StartsWith($"model 'test-model' version '0.0.1' ({dir.File("pkg")}): ", e.Message);
+        Assert.Contains("NaN or infinite", e.Message);
+    }
+
+    [Fact]
+    public void An_in_memory_net_with_infinite_logits_is_refused_too()
+    {
+        using var net = new ConvNet(2, 1, 1, 1, seed: 18);
+        using (no_grad()) net.parameters().Last().fill_(float.PositiveInfinity); // the bias: every logit +∞
+        using var predictor = Predictor.Create(net, TestImages.Manifest("pointwise", new ModelHyperparameters(2, 1, 1, 4, 2)));
+
+        var e = Assert.Throws<NumericsException>(() => predictor.Predict(TestImages.Pattern(16, 16, 1)));
+
+        Assert.StartsWith("model 'test-model' version '0.0.1': ", e.Message);
+    }
+
+    [Fact]
     public void An_image_with_the_wrong_channel_count_is_refused_naming_both_counts()
     {
         using var net = new ConvNet(2, 3, 1, 1, seed: 14);

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Edu.Abstractions.Errors;
+using Edu.Abstractions.Serialization;
 using Edu.Cli.Training;
 using Edu.Models.Benchmarks;
 using Edu.Training;
@@ -98,7 +99,7 @@ public static class BenchConvergeCommand
                 if (!parse.GetValue(json)) Console.Out.WriteLine($"training {name} ...");
                 rows.Add(RunChild(name, parse.Tokens.Select(t => t.Value).ToList(), outDir, cancellationToken));
             }
-            File.WriteAllText(Path.Combine(outDir, "converge.json"), JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
+            File.WriteAllText(Path.Combine(outDir, "converge.json"), JsonSerializer.Serialize(rows, EduJson.Indented));
             Chart(rows, Path.Combine(outDir, "converge.png"), goal);
             if (parse.GetValue(json)) Console.Out.WriteLine(JsonSerializer.Serialize(rows, CliJson.Options));
             else
@@ -154,7 +155,7 @@ public static class BenchConvergeCommand
             throw new ConvergenceFailedException($"training {model} failed (exit {process.ExitCode}): {stderr.Result.Trim()}");
         string? last = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
         if (last is null) throw new ConvergenceFailedException($"training {model} printed no result");
-        return JsonSerializer.Deserialize<Row>(last) ?? throw new ConvergenceFailedException($"training {model} printed no result");
+        return JsonSerializer.Deserialize<Row>(last, CliJson.Options) ?? throw new ConvergenceFailedException($"training {model} printed no result");
     }
 
     private static void Chart(List<Row> rows, string path, double goal)
@@ -162,7 +163,7 @@ public static class BenchConvergeCommand
         var plot = new ScottPlot.Plot();
         foreach (var r in rows)
         {
-            var log = File.ReadAllLines(Path.Combine(r.Run, RunFolder.Log)).Select(l => JsonSerializer.Deserialize<EpochSummary>(l)!).ToList();
+            var log = File.ReadAllLines(Path.Combine(r.Run, RunFolder.Log)).Select(l => JsonSerializer.Deserialize<EpochSummary>(l, CliJson.Options)!).ToList();
             var s = plot.Add.Scatter(log.Select(e => (double)e.Epoch).ToArray(), log.Select(e => e.ValidationDice).ToArray());
             s.LegendText = r.Model;
         }

@@ -150,7 +150,7 @@ public static class BenchGrpcCommand
             Architecture = architecture,
             Hyperparameters = hyperparameters,
             Labels = new Dictionary<string, string> { ["0"] = "background", ["1"] = "foreground" },
-            Preprocessing = JsonSerializer.SerializeToElement(new Dictionary<string, string> { ["pipeline"] = "zscore" }),
+            Preprocessing = JsonSerializer.SerializeToElement(new Dictionary<string, string> { ["pipeline"] = "zscore" }, CliJson.Options),
         };
         ModelPackage.Save(dir, manifest, model);
         return dir;

@@ -10,7 +10,10 @@ namespace Edu.Cli.Commands;
 /// <summary><c>edu inspect PATH [--series UID] [--json]</c>: size, geometry and value statistics of an image.</summary>
 public static class InspectCommand
 {
-    /// <summary>What <c>--json</c> prints.</summary>
+    /// <summary>
+    /// What <c>--json</c> prints. <see cref="Min"/>, <see cref="Max"/> and <see cref="Mean"/> are over the finite voxels
+    /// (null when there is none); <see cref="NonFinite"/> counts the NaN and infinite ones they leave out.
+    /// </summary>
     public sealed record Report(
         [property: JsonPropertyName("format")] string Format,
         [property: JsonPropertyName("size")] int[] Size,
@@ -19,9 +22,10 @@ public static class InspectCommand
         [property: JsonPropertyName("origin")] double[] Origin,
         [property: JsonPropertyName("direction")] double[] Direction,
         [property: JsonPropertyName("pixelType")] string PixelType,
-        [property: JsonPropertyName("min")] double Min,
-        [property: JsonPropertyName("max")] double Max,
-        [property: JsonPropertyName("mean")] double Mean,
+        [property: JsonPropertyName("min")] double? Min,
+        [property: JsonPropertyName("max")] double? Max,
+        [property: JsonPropertyName("mean")] double? Mean,
+        [property: JsonPropertyName("nonFinite")] long NonFinite,
         [property: JsonPropertyName("modality")] string? Modality);
 
     /// <summary>Creates the command.</summary>
@@ -47,21 +51,29 @@ public static class InspectCommand
         return command;
     }
 
-    /// <summary>Statistics over every voxel and channel.</summary>
+    /// <summary>Statistics over every channel's finite voxels; NaN and ±∞ are counted, not averaged.</summary>
     public static Report Describe(ImageVolume volume, string format)
     {
         ArgumentNullException.ThrowIfNull(volume);
         float min = float.PositiveInfinity, max = float.NegativeInfinity;
         double sum = 0;
+        long nonFinite = 0;
         foreach (float v in volume.Voxels)
         {
+            if (!float.IsFinite(v))
+            {
+                nonFinite++;
+                continue;
+            }
             if (v < min) min = v;
             if (v > max) max = v;
             sum += v;
         }
+        long finite = volume.Voxels.LongLength - nonFinite;
         var g = volume.Geometry;
         return new Report(format, g.Size.ToArray(), volume.Channels, [.. g.Spacing], [.. g.Origin], [.. g.Direction],
-            volume.SourcePixelType.ToString().ToLowerInvariant(), min, max, sum / volume.Voxels.LongLength,
+            volume.SourcePixelType.ToString().ToLowerInvariant(),
+            finite > 0 ? min : null, finite > 0 ? max : null, finite > 0 ? sum / finite : null, nonFinite,
             volume.Metadata.TryGetValue("Modality", out var modality) ? modality : null);
     }
 
@@ -74,7 +86,10 @@ public static class InspectCommand
         Console.Out.WriteLine($"  spacing     {Vec(r.Spacing)} mm");
         Console.Out.WriteLine($"  origin      {Vec(r.Origin)} mm (LPS)");
         Console.Out.WriteLine($"  direction   {Vec(r.Direction.Take(3))} {Vec(r.Direction.Skip(3).Take(3))} {Vec(r.Direction.Skip(6))}");
-        Console.Out.WriteLine($"  values      min {F(r.Min)}, max {F(r.Max)}, mean {F(r.Mean)}");
+        string ignored = r.NonFinite == 0 ? "" : $" ({r.NonFinite} NaN or infinite voxels left out)";
+        Console.Out.WriteLine(r.Mean is { } mean
+            ? $"  values      min {F(r.Min!.Value)}, max {F(r.Max!.Value)}, mean {F(mean)}{ignored}"
+            : $"  values      no finite voxel ({r.NonFinite} NaN or infinite)");
         foreach (var key in new[] { "SeriesDescription", "SeriesInstanceUID", "PhotometricInterpretation", "TransferSyntaxUID" })
             if (volume.Metadata.TryGetValue(key, out var value))
                 Console.Out.WriteLine($"  {key,-11} {value}");

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Edu.Abstractions.Errors;
+using Edu.Abstractions.Serialization;
 using Edu.Cli.Training;
 using Edu.Imaging.Rendering;
 using Edu.Inference;
@@ -61,7 +62,7 @@ public static class QuickstartCommand
             Directory.CreateDirectory(overlays);
             var report = Evaluator.Evaluate(run, data, new PredictorOptions { Device = options.Device }, onCase: (c, image, labels) =>
                 OverlayRenderer.WritePng(image, labels, Path.Combine(overlays, c.Case + ".png"), cancellationToken: cancellationToken), cancellationToken: cancellationToken);
-            File.WriteAllText(Path.Combine(outDir, "evaluation.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+            File.WriteAllText(Path.Combine(outDir, "evaluation.json"), JsonSerializer.Serialize(report, EduJson.Indented));
             clock.Stop();
             Console.Out.WriteLine($"3/3 evaluated on {report.Cases.Count} held-out cases: Dice {report.Dice:F3}, IoU {report.IoU:F3}" +
                 (report.Hd95 is { } h ? $", HD95 {h:F2} px" : "") + $" ({string.Join(", ", report.PerLabelDice.Select(p => $"{p.Key} {p.Value:F3}"))})");

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Edu.Abstractions.Errors;
 using Edu.Abstractions.Imaging;
 using Edu.Abstractions.Modalities;
+using Edu.Abstractions.Serialization;
 using Edu.Cli.Hosting;
 using Edu.Imaging;
 
@@ -67,7 +68,7 @@ public static class SynthCommand
                         writers.Write(OneChannel(generated.Image, c), Path.Combine(images, $"{caseId}_{c:D4}{ending}"), cancellationToken);
                 writers.Write(generated.Labels, Path.Combine(labels, caseId + ending), cancellationToken);
             }
-            File.WriteAllText(Path.Combine(outDir, "dataset.json"), JsonSerializer.Serialize(DatasetJson(descriptor, n, ending), new JsonSerializerOptions { WriteIndented = true }));
+            File.WriteAllText(Path.Combine(outDir, "dataset.json"), JsonSerializer.Serialize(DatasetJson(descriptor, n, ending), EduJson.Indented));
             Console.Out.WriteLine($"Wrote {n} training and {held} held-out {descriptor.Name} cases ({side} px) to {outDir}");
             return CliApp.Ok;
         });

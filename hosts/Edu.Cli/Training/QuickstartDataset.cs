@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Edu.Abstractions.Errors;
+using Edu.Abstractions.Serialization;
 using Edu.Cli.Hosting;
 using Edu.Imaging;
 
@@ -41,6 +42,6 @@ public static class QuickstartDataset
             ["modality"] = modality.Id,
             ["preprocessing"] = Pipeline,
         };
-        File.WriteAllText(Path.Combine(directory, "dataset.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(directory, "dataset.json"), JsonSerializer.Serialize(json, EduJson.Indented));
     }
 }

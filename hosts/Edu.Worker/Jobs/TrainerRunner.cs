@@ -1,6 +1,7 @@
 using Edu.Models.Catalogue;
 using System.Text.Json;
 using Edu.Abstractions.Errors;
+using Edu.Abstractions.Serialization;
 using Edu.Models.Checkpoints;
 using Edu.Plugins;
 using Edu.Training;
@@ -134,7 +135,7 @@ public sealed class TrainerRunner : ITrainingRunner
         return finished;
     }
 
-    private static readonly JsonSerializerOptions ManifestJson = new() { WriteIndented = true };
+    private static JsonSerializerOptions ManifestJson => EduJson.Indented;
 
     private static void Publish(string package, string target, string name, string version)
     {

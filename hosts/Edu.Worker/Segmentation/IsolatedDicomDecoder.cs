@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using Edu.Abstractions.Errors;
 using Edu.Abstractions.Imaging;
+using Edu.Abstractions.Serialization;
 using Edu.Dicom;
 
 namespace Edu.Worker.Segmentation;
@@ -50,7 +51,7 @@ public static class IsolatedDicomDecoder
             string problem = (await stderr.ConfigureAwait(false)).Trim();
             await stdout.ConfigureAwait(false);
             if (child.ExitCode == BadInput)
-                throw JsonSerializer.Deserialize<Failure>(problem) is { Input: not null, Problem: not null } f
+                throw JsonSerializer.Deserialize<Failure>(problem, EduJson.Compact) is { Input: not null, Problem: not null } f
                     ? new InvalidInputException(f.Input, f.Problem)
                     : new InvalidInputException("DICOM upload", problem);
             if (child.ExitCode != 0)
@@ -73,7 +74,7 @@ public static class IsolatedDicomDecoder
         ArgumentNullException.ThrowIfNull(args);
         if (args.Length != 4 || args[0] != Verb)
         {
-            Console.Error.WriteLine(JsonSerializer.Serialize(new Failure("arguments", $"use {Verb} INPUT OUT-FOLDER SERIES-UID")));
+            Console.Error.WriteLine(JsonSerializer.Serialize(new Failure("arguments", $"use {Verb} INPUT OUT-FOLDER SERIES-UID"), EduJson.Compact));
             return BadInput;
         }
         string input = args[1], output = args[2], series = args[3];
@@ -87,7 +88,7 @@ public static class IsolatedDicomDecoder
         }
         catch (InvalidInputException e)
         {
-            Console.Error.WriteLine(JsonSerializer.Serialize(new Failure(e.Input, e.Problem)));
+            Console.Error.WriteLine(JsonSerializer.Serialize(new Failure(e.Input, e.Problem), EduJson.Compact));
             return BadInput;
         }
     }
@@ -99,12 +100,12 @@ public static class IsolatedDicomDecoder
             new Dictionary<string, string>(volume.Metadata));
         using (var stream = File.Create(Path.Combine(folder, "volume.f32")))
             stream.Write(MemoryMarshal.AsBytes(volume.Voxels.AsSpan()));
-        File.WriteAllText(Path.Combine(folder, "volume.json"), JsonSerializer.Serialize(header));
+        File.WriteAllText(Path.Combine(folder, "volume.json"), JsonSerializer.Serialize(header, EduJson.Compact));
     }
 
     private static ImageVolume ReadVolume(string folder)
     {
-        var h = JsonSerializer.Deserialize<Header>(File.ReadAllText(Path.Combine(folder, "volume.json")))
+        var h = JsonSerializer.Deserialize<Header>(File.ReadAllText(Path.Combine(folder, "volume.json")), EduJson.Compact)
                 ?? throw new InvalidOperationException("the DICOM decoder wrote no header");
         var size = new VolumeSize(h.Size[0], h.Size[1], h.Size[2]);
         var voxels = new float[checked((int)(size.VoxelCount * h.Channels))];

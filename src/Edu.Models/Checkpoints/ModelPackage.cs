@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Edu.Abstractions.Errors;
+using Edu.Abstractions.Serialization;
 using Edu.Models.Blocks;
 using Edu.Models.Catalogue;
 using static TorchSharp.torch;
@@ -35,7 +36,7 @@ public static class ModelPackage
         string path = Path.Combine(directory, ManifestFile);
         if (!File.Exists(path)) throw new InvalidInputException(directory, $"not a model package: {ManifestFile} is missing");
         ModelManifest? m;
-        try { m = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllText(path)); }
+        try { m = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllText(path), EduJson.Indented); }
         catch (JsonException e) { throw new InvalidInputException(path, $"not a valid model manifest: {e.Message}", e); }
         if (m is null) throw new InvalidInputException(path, "empty model manifest");
         if (m.Format != 1) throw new InvalidInputException(path, $"package format {m.Format} is not supported (this build reads format 1)");

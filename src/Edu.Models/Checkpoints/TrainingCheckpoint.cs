@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Edu.Abstractions.Errors;
+using Edu.Abstractions.Serialization;
 using Edu.Models.Catalogue;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -63,5 +64,5 @@ public static class TrainingCheckpoint
         return info;
     }
 
-    internal static JsonSerializerOptions JsonOptions { get; } = new() { WriteIndented = true };
+    internal static JsonSerializerOptions JsonOptions => EduJson.Indented;
 }

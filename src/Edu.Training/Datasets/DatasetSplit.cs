@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Edu.Abstractions.Errors;
+using Edu.Abstractions.Serialization;
 
 namespace Edu.Training.Datasets;
 
@@ -12,7 +13,7 @@ public sealed record DatasetSplit(
     [property: JsonPropertyName("train")] IReadOnlyList<string> Train,
     [property: JsonPropertyName("validation")] IReadOnlyList<string> Validation)
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    private static JsonSerializerOptions Json => EduJson.Indented;
 
     /// <summary>
     /// Shuffles the case ids (sorted first, so the order on disk does not matter) with <paramref name="seed"/> and
@@ -36,7 +37,7 @@ public sealed record DatasetSplit(
     {
         try
         {
-            var s = JsonSerializer.Deserialize<DatasetSplit>(File.ReadAllText(path));
+            var s = JsonSerializer.Deserialize<DatasetSplit>(File.ReadAllText(path), Json);
             if (s is null || s.Train is null || s.Validation is null || s.Train.Count == 0 || s.Validation.Count == 0)
                 throw new JsonException("train and validation lists are required");
             return s;

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Edu.Abstractions.Errors;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -8,7 +9,8 @@ namespace Edu.Training.Evaluation;
 /// Segments a preprocessed image (voxels [c][z][y][x]) with a trained net: tiles of the patch size with half-patch
 /// overlap (one tile when the image fits), zero padding up to the patch, probabilities averaged where tiles
 /// overlap, then arg-max (softmax nets) or a 0.5 threshold (one-channel sigmoid nets). A 2-D net segments a 3-D
-/// volume slice by slice. Runs under <c>eval()</c> and <c>no_grad()</c>; tensors live in a dispose scope.
+/// volume slice by slice. Runs under <c>eval()</c> and <c>no_grad()</c>; tensors live in a dispose scope. Logits holding
+/// NaN or ∞ are a <see cref="NumericsException"/> naming the model, never labels.
 /// </summary>
 public static class SlidingWindowSegmenter
 {
@@ -22,7 +24,9 @@ public static class SlidingWindowSegmenter
     /// <param name="z">Slices.</param>
     /// <param name="patch">Tile shape: [Y, X] in 2-D, [Z, Y, X] in 3-D.</param>
     /// <param name="device">Where the net lives.</param>
-    public static byte[] Segment(Module<Tensor, Tensor> model, int spatialDims, ReadOnlyMemory<float> image, int channels, int x, int y, int z, int[] patch, Device device)
+    /// <param name="modelName">How errors name the net (e.g. its architecture and run folder).</param>
+    public static byte[] Segment(Module<Tensor, Tensor> model, int spatialDims, ReadOnlyMemory<float> image, int channels, int x, int y, int z, int[] patch, Device device,
+        string modelName = "the model")
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(patch);
@@ -37,7 +41,7 @@ public static class SlidingWindowSegmenter
             {
                 for (int c = 0; c < channels; c++)
                     image.Span.Slice((c * z + k) * plane, plane).CopyTo(slice.AsSpan(c * plane, plane));
-                var labels = Tiled(model, slice, channels, [y, x], patch, device);
+                var labels = Tiled(model, slice, channels, [y, x], patch, device, modelName);
                 Array.Copy(labels, 0, result, (long)k * plane, plane);
             }
             return result;
@@ -46,10 +50,10 @@ public static class SlidingWindowSegmenter
         float[] voxels = MemoryMarshal.TryGetArray(image, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
             ? segment.Array
             : image.ToArray();
-        return Tiled(model, voxels, channels, [z, y, x], patch, device);
+        return Tiled(model, voxels, channels, [z, y, x], patch, device, modelName);
     }
 
-    private static byte[] Tiled(Module<Tensor, Tensor> model, float[] data, int channels, int[] size, int[] patch, Device device)
+    private static byte[] Tiled(Module<Tensor, Tensor> model, float[] data, int channels, int[] size, int[] patch, Device device, string modelName)
     {
         using var scope = NewDisposeScope();
         int d = size.Length;
@@ -71,6 +75,8 @@ public static class SlidingWindowSegmenter
             idx[1] = TensorIndex.Colon;
             for (int i = 0; i < d; i++) idx[2 + i] = TensorIndex.Slice(start[i], start[i] + patch[i]);
             var logits = model.forward(input[idx]);
+            if (!isfinite(logits).all().item<bool>())
+                throw new NumericsException($"{modelName}: the net's output (logits) holds NaN or infinite values; no labels are made from it (are its weights finite?)");
             var prob = logits.shape[1] == 1 ? functional.sigmoid(logits) : functional.softmax(logits, 1);
             sum ??= zeros([1, prob.shape[1], .. padded.Select(p => (long)p)], device: device);
             sum[idx].add_(prob);

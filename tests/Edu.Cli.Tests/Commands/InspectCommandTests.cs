@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Edu.Abstractions.Imaging;
+using Edu.Imaging;
 
 namespace Edu.Cli.Tests.Commands;
 
@@ -30,6 +32,7 @@ public sealed class InspectCommandTests
         Assert.Equal(-896, json.GetProperty("min").GetDouble());
         Assert.Equal(1167, json.GetProperty("max").GetDouble());
         Assert.Equal(-119.0738525390625, json.GetProperty("mean").GetDouble(), 6);
+        Assert.Equal(0, json.GetProperty("nonFinite").GetInt64());
         Assert.Equal("CT", json.GetProperty("modality").GetString());
     }
 
@@ -59,6 +62,49 @@ public sealed class InspectCommandTests
         Assert.Equal(-2000, json.GetProperty("min").GetDouble());
         Assert.Equal(1896, json.GetProperty("max").GetDouble());
         Assert.Equal("int16", json.GetProperty("pixelType").GetString());
+    }
+
+    [Fact]
+    public void Nan_voxels_are_counted_and_left_out_of_the_statistics_in_json_and_text()
+    {
+        // nibabel's resampled_anat_moved.nii: float32 with 153 NaN voxels. Reference: nibabel 5.0.0 (tests/TestData/README.md).
+        string path = TestFiles.Nifti("resampled_anat_moved.nii");
+        var json = InspectJson(path);
+
+        Assert.Equal("float32", json.GetProperty("pixelType").GetString());
+        Assert.Equal(153, json.GetProperty("nonFinite").GetInt64());
+        Assert.Equal(409.30045, json.GetProperty("min").GetDouble(), 5);
+        Assert.Equal(13360.962, json.GetProperty("max").GetDouble(), 3);
+        Assert.Equal(8442.21906172476, json.GetProperty("mean").GetDouble(), 9);
+
+        var text = EduProcess.Run(["inspect", path]);
+        Assert.True(text.ExitCode == 0, text.StdErr);
+        Assert.Contains("values      min 409.3004, max 13360.9619, mean 8442.2191 (153 NaN or infinite voxels left out)", text.StdOut);
+        Assert.DoesNotContain("NaN,", text.StdOut);
+    }
+
+    [Fact]
+    public void A_volume_without_a_finite_voxel_has_null_statistics()
+    {
+        string dir = Directory.CreateTempSubdirectory("edu-inspect-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "broken.nii");
+            float[] voxels = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, float.NaN];
+            ImageWriterRegistry.CreateDefault().Write(new ImageVolume(ImageGeometry.Identity(new VolumeSize(2, 2, 1)), 1, voxels, PixelType.Float32), path);
+
+            var json = InspectJson(path);
+
+            Assert.Equal(4, json.GetProperty("nonFinite").GetInt64());
+            foreach (string key in new[] { "min", "max", "mean" })
+                Assert.Equal(JsonValueKind.Null, json.GetProperty(key).ValueKind);
+            var text = EduProcess.Run(["inspect", path]);
+            Assert.Contains("values      no finite voxel (4 NaN or infinite)", text.StdOut);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
     }
 
     [Fact]

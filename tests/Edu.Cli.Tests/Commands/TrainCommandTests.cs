@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 
 namespace Edu.Cli.Tests.Commands;
 
@@ -96,5 +98,46 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("dataset.json", r.StdErr);
         Assert.Contains("missing", r.StdErr);
+    }
+
+    [Fact]
+    public void An_absurd_learning_rate_diverges_with_exit_1_one_error_line_and_no_checkpoint_yet()
+    {
+        string data = Synth(_root, 8, 2);
+        string run = Path.Combine(_root, "run");
+
+        var r = EduProcess.Run([.. TinyArgs(data, run, 2), "--lr", "1e30"]);
+
+        Assert.Equal(1, r.ExitCode);
+        string line = Assert.Single(r.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Matches(@"^error: training diverged at epoch 1 step \d+ \(loss (NaN|-?Infinity)\); no checkpoint yet$", line);
+        Assert.False(Directory.Exists(run)); // nothing left: the same command with a sane --lr can run at once
+    }
+
+    [Fact]
+    public void Divergence_after_a_good_epoch_keeps_every_file_of_that_epoch_byte_identical()
+    {
+        string data = Synth(_root, 8, 2);
+        string run = Path.Combine(_root, "run");
+        var first = EduProcess.Run(TinyArgs(data, run, 1));
+        Assert.True(first.ExitCode == 0, first.StdErr);
+        // --resume takes the run's own options.json, so make epoch 2 diverge there: one more epoch at an absurd learning rate
+        string optionsPath = Path.Combine(run, "options.json");
+        var options = JsonNode.Parse(File.ReadAllText(optionsPath))!;
+        options["epochs"] = 2;
+        options["lr"] = 1e30;
+        File.WriteAllText(optionsPath, options.ToJsonString());
+        var before = Directory.EnumerateFiles(run, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
+
+        var r = EduProcess.Run(["train", "--out", run, "--resume", "--threads", "1"]);
+
+        Assert.Equal(1, r.ExitCode);
+        string line = Assert.Single(r.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Matches($@"^error: training diverged at epoch 2 step \d+ \(loss (NaN|-?Infinity)\); last good checkpoint: {Regex.Escape(Path.Combine(run, "checkpoints", "last"))}$", line);
+        Assert.Contains("resuming after epoch 1", r.StdOut);
+        var after = Directory.EnumerateFiles(run, "*", SearchOption.AllDirectories).ToList();
+        Assert.Equal(before.Keys.Order(StringComparer.Ordinal), after.Order(StringComparer.Ordinal)); // checkpoints/last, best, model/, log.jsonl, curves.png
+        foreach (var (file, bytes) in before)
+            Assert.True(bytes.AsSpan().SequenceEqual(File.ReadAllBytes(file)), file);
     }
 }

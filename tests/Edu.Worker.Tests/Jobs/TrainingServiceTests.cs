@@ -97,6 +97,28 @@ public sealed class TrainingServiceTests
     }
 
     [Fact]
+    public async Task A_job_whose_loss_turns_nan_ends_failed_with_the_divergence_reason_and_publishes_nothing()
+    {
+        using var temp = new TempDir();
+        TestData.Dataset(temp.Sub("boxes"), 4);
+        await using var worker = await TestWorker.StartAsync(temp.Sub("models"), temp.Sub("data"));
+        var client = worker.Client<TrainingService.TrainingServiceClient>();
+        var request = Tiny(temp.Sub("boxes"), "blown", epochs: 2);
+        request.LearningRate = 1e30;
+
+        var job = await client.StartTrainingAsync(request, deadline: Soon);
+        var events = await Watch(worker, job.Id);
+
+        var last = events[^1];
+        Assert.Equal(JobEvent.EventOneofCase.Failed, last.EventCase);
+        Assert.Matches(@"^training diverged at epoch 1 step \d+ \(loss (NaN|-?Infinity)\); no checkpoint yet$", last.Failed.Reason);
+        Assert.DoesNotContain(events, e => e.EventCase is JobEvent.EventOneofCase.Checkpoint or JobEvent.EventOneofCase.Epoch);
+        var done = await client.GetJobAsync(new JobRequest { JobId = job.Id }, deadline: Soon);
+        Assert.Equal((JobState.Failed, last.Failed.Reason), (done.State, done.Reason));
+        Assert.Empty((await worker.Client<ModelService.ModelServiceClient>().ListModelsAsync(new ListModelsRequest { Name = "blown" }, deadline: Soon)).Models);
+    }
+
+    [Fact]
     public async Task Bad_training_requests_are_refused_before_queueing()
     {
         using var temp = new TempDir();
