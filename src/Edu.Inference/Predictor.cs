@@ -308,13 +308,14 @@ public sealed class Predictor : IDisposable
 
     private Tensor Forward(Tensor input, int dims)
     {
-        var sum = _model.forward(input.to(_dtype)).to(ScalarType.Float32);
+        var x = MemoryFormat.Apply(input.to(_dtype)); // the net's layout, once per batch; flips keep it (docs/cpu.md)
+        var sum = _model.forward(x).to(ScalarType.Float32);
         if (!Options.FlipTta) return sum;
         int passes = 1 << dims;
         for (int mask = 1; mask < passes; mask++)
         {
             long[] axes = Enumerable.Range(0, dims).Where(a => (mask & (1 << a)) != 0).Select(a => (long)(2 + a)).ToArray();
-            sum = sum + _model.forward(input.flip(axes).to(_dtype)).to(ScalarType.Float32).flip(axes);
+            sum = sum + _model.forward(x.flip(axes)).to(ScalarType.Float32).flip(axes);
         }
         return sum / passes;
     }

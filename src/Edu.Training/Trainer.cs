@@ -330,7 +330,7 @@ public class Trainer
         ArgumentNullException.ThrowIfNull(batch);
         using var scope = NewDisposeScope();
         long[] shape = [batch.Size, batch.Channels, .. batch.Shape];
-        var x = tensor(batch.Images, shape).to(context.Device);
+        var x = MemoryFormat.Apply(tensor(batch.Images, shape).to(context.Device)); // the net's layout, once (docs/cpu.md)
         var y = context.Hyperparameters.Classes == 1
             ? tensor(batch.Labels, [batch.Size, 1, .. batch.Shape]).to(context.Device)
             : tensor(batch.Labels, [batch.Size, .. batch.Shape]).to(ScalarType.Int64).to(context.Device);

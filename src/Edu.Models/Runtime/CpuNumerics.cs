@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Edu.Abstractions.Errors;
+using Edu.Abstractions.Serialization;
 using TorchSharp;
 
 namespace Edu.Models.Runtime;
@@ -50,7 +51,6 @@ public static class CpuNumerics
     private const int CheckVersion = 1;
     private static readonly Lock Gate = new();
     private static NumericsVerdict? _verdict;
-    private static readonly JsonSerializerOptions CacheJson = new() { WriteIndented = true };
 
     /// <summary>Where notices go (one line each); stderr unless a host (the worker's log) sets it.</summary>
     public static Action<string> Notify { get; set; } = line => Console.Error.WriteLine(line);
@@ -187,7 +187,7 @@ public static class CpuNumerics
     {
         try
         {
-            var s = JsonSerializer.Deserialize<Stored>(File.ReadAllText(path));
+            var s = JsonSerializer.Deserialize<Stored>(File.ReadAllText(path), EduJson.Indented);
             return s is { Version: CheckVersion, Cases: not null } ? s : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
@@ -202,7 +202,7 @@ public static class CpuNumerics
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             string temp = $"{path}.{Environment.ProcessId}.tmp";
-            File.WriteAllText(temp, JsonSerializer.Serialize(stored, CacheJson));
+            File.WriteAllText(temp, JsonSerializer.Serialize(stored, EduJson.Indented));
             File.Move(temp, path, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Edu.Abstractions.Errors;
+using Edu.Models.Runtime;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -66,6 +67,7 @@ public static class SlidingWindowSegmenter
             for (int i = 0; i < d; i++) pads[2 * (d - 1 - i) + 1] = padded[i] - size[i];
             input = functional.pad(input, pads);
         }
+        input = MemoryFormat.Apply(input); // once per volume: the windows are views in the net's layout (docs/cpu.md)
         Tensor? sum = null;
         var count = zeros([1, 1, .. padded.Select(p => (long)p)], device: device);
         foreach (var start in Starts(padded, patch))
