@@ -88,7 +88,7 @@ public static class InferBenchmark
         mask32!.Dispose();
         mask16!.Dispose();
         return new InferResult(model, dims, batch, size, threads, device.ToString(), parameters, timings, Math.Round(agreement, 4), ProcessMemory.PeakRssMb(),
-            Runtime.MemoryFormat.Name(Runtime.MemoryFormat.For(device.type, ScalarType.Float32)),
+            Runtime.MemoryFormat.Name(Runtime.MemoryFormat.For(device.type, ScalarType.Float32, dims)),
             Runtime.CpuNumerics.Current?.Configuration ?? "unchecked", Runtime.CpuInfo.Current.Describe());
     }
 }

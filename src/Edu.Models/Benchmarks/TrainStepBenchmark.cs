@@ -51,7 +51,7 @@ public static class TrainStepBenchmark
         double median = times.Count % 2 == 1 ? times[times.Count / 2] : (times[times.Count / 2 - 1] + times[times.Count / 2]) / 2;
         return new BenchResult(model, dims, batch, size, threads, device.ToString(), parameters,
             Math.Round(median, 2), Math.Round(times[0], 2), Math.Round(times[^1], 2), ProcessMemory.PeakRssMb(), null,
-            Runtime.MemoryFormat.Name(Runtime.MemoryFormat.For(device.type, ScalarType.Float32)),
+            Runtime.MemoryFormat.Name(Runtime.MemoryFormat.For(device.type, ScalarType.Float32, dims)),
             Runtime.CpuNumerics.Current?.Configuration ?? "unchecked", Runtime.CpuInfo.Current.Describe(), losses);
     }
 }

@@ -14,37 +14,62 @@ public enum ActivationLayout
 }
 
 /// <summary>
-/// The one place that decides the memory layout of activations. On the CPU every net runs channels-last: LibTorch 2.10's
-/// oneDNN computes the input gradient of a k×k convolution wrongly in the default blocked layout on AVX-512 CPUs whenever
-/// the output channels are not a multiple of 16 (docs/cpu.md), and the channels-last kernels are right and faster. On CUDA
-/// channels-last pays off with half precision (cuDNN's tensor-core kernels are NHWC); float32 stays channels-first.
-/// <see cref="Blocks.ConvBlock"/>-style blocks call <see cref="Apply"/> on their input; ATen keeps the layout through
-/// convolution, batch norm, ReLU, pooling, transposed convolution and <c>cat</c>, so a net converts once, at its first block.
+/// The one place that decides the memory layout of activations. On the CPU it is the faster of the two layouts measured on
+/// the CPU's class (docs/cpu.md), among those the numeric self-check (<see cref="CpuNumerics"/>) finds right:
+/// channels-last with oneDNN at an AVX-512 level, in 2-D and 3-D (oneDNN 3.7's blocked-layout input gradients are wrong on
+/// some AVX-512 CPUs, and channels-last is faster there anyway); below AVX-512, channels-last in 3-D and channels-first in
+/// 2-D (faster at 256², the usual 2-D patch). On CUDA channels-last pays off with half precision (cuDNN's tensor-core
+/// kernels are NHWC); float32 stays channels-first. Callers of a net put its input in this layout once (<see cref="Apply"/>;
+/// <see cref="Blocks.ConvBlock"/> repeats it as a no-op guard); ATen keeps it through convolution, batch norm, ReLU,
+/// pooling, transposed convolution and <c>cat</c>.
 /// </summary>
 public static class MemoryFormat
 {
     [ThreadStatic] private static int _conversions;
     private static ActivationLayout? _cpuOverride = ParseOverride(Environment.GetEnvironmentVariable(OverrideVariable));
+    private static readonly ActivationLayout?[] Decided = new ActivationLayout?[4]; // by spatial dims: what the self-check settled on
 
     /// <summary>
-    /// Environment variable that forces the CPU layout (<c>channels-last</c> or <c>channels-first</c>), for benchmarks that
-    /// compare the two. Channels-first is wrong on the CPUs docs/cpu.md names; the numeric self-check says so.
+    /// Environment variable that forces the CPU layout (<c>channels-last</c> or <c>channels-first</c>) in 2-D and 3-D, for
+    /// benchmarks that compare the two; the numeric self-check still verifies it (and runs without oneDNN where it is wrong).
     /// </summary>
     public const string OverrideVariable = "EDU_MEMORY_FORMAT";
 
-    /// <summary>The layout activations get on <paramref name="device"/> in <paramref name="dtype"/>.</summary>
-    public static ActivationLayout For(DeviceType device, ScalarType dtype) => device switch
+    /// <summary>The layout activations with <paramref name="spatialDims"/> spatial axes get on <paramref name="device"/> in <paramref name="dtype"/>.</summary>
+    public static ActivationLayout For(DeviceType device, ScalarType dtype, int spatialDims) => device switch
     {
-        DeviceType.CPU => _cpuOverride ?? ActivationLayout.ChannelsLast,
+        DeviceType.CPU => Cpu(spatialDims),
         DeviceType.CUDA => dtype is ScalarType.Float16 or ScalarType.BFloat16 ? ActivationLayout.ChannelsLast : ActivationLayout.ChannelsFirst,
         _ => ActivationLayout.ChannelsFirst,
     };
 
-    /// <summary>The layout the CPU uses in this process (float32).</summary>
-    public static ActivationLayout Cpu => For(DeviceType.CPU, ScalarType.Float32);
+    /// <summary>The CPU layout for 2-D (<paramref name="spatialDims"/> = 2) or 3-D activations in this process.</summary>
+    public static ActivationLayout Cpu(int spatialDims) =>
+        _cpuOverride ?? (spatialDims is 2 or 3 ? Decided[spatialDims] : null) ?? Preferred(spatialDims, CpuInfo.Current);
+
+    /// <summary>
+    /// The faster layout on a CPU like <paramref name="cpu"/> (docs/cpu.md): channels-last where oneDNN runs at an AVX-512
+    /// level, and in 3-D everywhere; channels-first for 2-D below AVX-512.
+    /// </summary>
+    public static ActivationLayout Preferred(int spatialDims, CpuInfo cpu)
+    {
+        ArgumentNullException.ThrowIfNull(cpu);
+        return spatialDims == 3 || cpu.OneDnnIsa.StartsWith("AVX512", StringComparison.Ordinal)
+            ? ActivationLayout.ChannelsLast
+            : ActivationLayout.ChannelsFirst;
+    }
+
+    /// <summary>Whether the user forced the CPU layout (<see cref="OverrideVariable"/> or <see cref="OverrideCpu"/>).</summary>
+    public static bool IsOverridden => _cpuOverride is not null;
 
     /// <summary>Sets the CPU layout for this process (a benchmark's <c>--memory-format</c>); null restores the policy.</summary>
     public static void OverrideCpu(ActivationLayout? layout) => _cpuOverride = layout;
+
+    /// <summary>The self-check's choice for <paramref name="spatialDims"/> when the preferred layout computes wrong on this CPU.</summary>
+    internal static void Decide(int spatialDims, ActivationLayout layout) => Decided[spatialDims] = layout;
+
+    /// <summary>"channels-last" when both dimensionalities use it, else e.g. "2-D channels-first, 3-D channels-last".</summary>
+    public static string DescribeCpu() => Cpu(2) == Cpu(3) ? Name(Cpu(2)) : $"2-D {Name(Cpu(2))}, 3-D {Name(Cpu(3))}";
 
     /// <summary>The option value users write for <paramref name="layout"/>: <c>channels-last</c> or <c>channels-first</c>.</summary>
     public static string Name(ActivationLayout layout) => layout == ActivationLayout.ChannelsLast ? "channels-last" : "channels-first";
@@ -58,15 +83,15 @@ public static class MemoryFormat
     };
 
     /// <summary>
-    /// <paramref name="x"/> in the layout the policy picks for its device and dtype: the same tensor when it already is
-    /// (no copy), else one copy. Tensors that are not 4-D or 5-D are returned as they are.
+    /// <paramref name="x"/> in the layout the policy picks for its device, dtype and dimensionality: the same tensor when it
+    /// already is (no copy), else one copy. Tensors that are not 4-D or 5-D are returned as they are.
     /// </summary>
     public static Tensor Apply(Tensor x)
     {
         ArgumentNullException.ThrowIfNull(x);
         long dims = x.dim();
         if (dims is not (4 or 5)) return x;
-        return For(x.device_type, x.dtype) == ActivationLayout.ChannelsLast ? ToChannelsLast(x) : ToChannelsFirst(x);
+        return For(x.device_type, x.dtype, (int)dims - 2) == ActivationLayout.ChannelsLast ? ToChannelsLast(x) : ToChannelsFirst(x);
     }
 
     /// <summary><paramref name="x"/> with NHWC (NDHWC) strides; the same tensor when it has them.</summary>

@@ -92,7 +92,7 @@ public sealed class Float64AgreementTests
     }
 
     private static string Describe(string what, List<string> failures) =>
-        $"{what} ({MemoryFormat.Name(MemoryFormat.Cpu)}, {CpuInfo.Current.Describe()}): float32 differs from float64 beyond {Tolerance}:\n"
+        $"{what} ({MemoryFormat.DescribeCpu()}, {CpuInfo.Current.Describe()}): float32 differs from float64 beyond {Tolerance}:\n"
         + string.Join('\n', failures.Take(12));
 
     private static (Tensor Output, Dictionary<string, Tensor> Gradients) EvalStep(nn.Module<Tensor, Tensor> model, Tensor x, int seed)

@@ -30,8 +30,20 @@ public sealed class MemoryFormatTests
             int before = MemoryFormat.ConversionsOnThisThread;
             var output = model.forward(x);
             Assert.Equal(1, MemoryFormat.ConversionsOnThisThread - before);
-            Assert.Equal(MemoryFormat.Cpu == ActivationLayout.ChannelsLast, MemoryFormat.IsChannelsLast(output));
+            Assert.Equal(MemoryFormat.Cpu(dims) == ActivationLayout.ChannelsLast, MemoryFormat.IsChannelsLast(output));
         }
+    }
+
+    [Theory]
+    [InlineData("avx2 fma avx512f avx512bw avx512vl avx512dq avx512_vnni avx512_bf16", null, 2, ActivationLayout.ChannelsLast)]
+    [InlineData("avx2 fma avx512f avx512bw avx512vl avx512dq", null, 3, ActivationLayout.ChannelsLast)]
+    [InlineData("avx2 fma avx512f avx512bw avx512vl avx512dq avx512_vnni", "AVX2", 2, ActivationLayout.ChannelsFirst)]
+    [InlineData("avx2 fma", null, 2, ActivationLayout.ChannelsFirst)]
+    [InlineData("avx2 fma", null, 3, ActivationLayout.ChannelsLast)]
+    public void The_preferred_cpu_layout_follows_the_measurements_per_isa_and_dimensionality(string flags, string? cap, int dims, ActivationLayout expected)
+    {
+        var cpu = CpuInfo.Parse($"vendor_id\t: AuthenticAMD\nmodel name\t: Test CPU\nflags\t\t: fpu sse4_1 avx {flags}\n\n", cap);
+        Assert.Equal(expected, MemoryFormat.Preferred(dims, cpu));
     }
 
     [Fact]
