@@ -35,7 +35,14 @@ public static class SegmentCommand
         [property: JsonPropertyName("input")] IReadOnlyList<string> Input,
         [property: JsonPropertyName("size")] int[] Size,
         [property: JsonPropertyName("outputs")] IReadOnlyList<string> Outputs,
-        [property: JsonPropertyName("labels")] IReadOnlyList<LabelReport> Labels);
+        [property: JsonPropertyName("labels")] IReadOnlyList<LabelReport> Labels,
+        [property: JsonPropertyName("seconds")] StageSeconds Seconds);
+
+    /// <summary>Wall-clock seconds of one case: reading the input, the prediction (preprocessing, net, postprocessing), writing the outputs.</summary>
+    public sealed record StageSeconds(
+        [property: JsonPropertyName("read")] double Read,
+        [property: JsonPropertyName("predict")] double Predict,
+        [property: JsonPropertyName("write")] double Write);
 
     /// <summary>What <c>--json</c> prints: exactly one object.</summary>
     public sealed record Report(
@@ -127,7 +134,9 @@ public static class SegmentCommand
         foreach (var item in cases)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             var image = item.Read(seriesUid, cancellationToken);
+            long read = System.Diagnostics.Stopwatch.GetTimestamp();
             Prediction prediction;
             try
             {
@@ -137,6 +146,7 @@ public static class SegmentCommand
             {
                 throw new InvalidInputException(item.Source, e.Problem, e);
             }
+            long predicted = System.Diagnostics.Stopwatch.GetTimestamp();
             var outputs = new List<string>();
             string seg = Path.Combine(outDir, item.Name + (item.WritesPng(image) ? "_seg.png" : "_seg.nii.gz"));
             PredictionWriter.WriteLabels(prediction.Labels, seg, cancellationToken);
@@ -154,7 +164,9 @@ public static class SegmentCommand
                 outputs.Add(path);
             }
             var labels = prediction.Statistics.Select(s => new LabelReport(s.Label, s.Name, s.Voxels, Math.Round(s.VolumeMl, 6))).ToList();
-            reports.Add(new CaseReport(item.Name, item.Files, image.Size.ToArray(), outputs, labels));
+            static double Seconds(long from, long to) => Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(from, to).TotalSeconds, 3);
+            var seconds = new StageSeconds(Seconds(started, read), Seconds(read, predicted), Seconds(predicted, System.Diagnostics.Stopwatch.GetTimestamp()));
+            reports.Add(new CaseReport(item.Name, item.Files, image.Size.ToArray(), outputs, labels, seconds));
             if (verbose)
             {
                 Console.Out.WriteLine($"{item.Name}: {image.Size.X} × {image.Size.Y} × {image.Size.Z} → {string.Join(", ", outputs.Select(Path.GetFileName))}");

@@ -74,6 +74,9 @@ public sealed class SegmentCommandTests : IDisposable
         long count = labels.Voxels.LongCount(v => v == 1);
         Assert.Equal(count, lung.GetProperty("voxels").GetInt64());
         Assert.Equal(count * image.Geometry.VoxelVolumeMl, lung.GetProperty("ml").GetDouble(), 6);
+        var seconds = item.GetProperty("seconds");
+        Assert.True(seconds.GetProperty("predict").GetDouble() > 0);
+        Assert.True(seconds.GetProperty("read").GetDouble() >= 0 && seconds.GetProperty("write").GetDouble() >= 0);
 
         byte[] before = File.ReadAllBytes(seg);
         var again = EduProcess.Run(["segment", "--model", runDir, input, "--out", Dir("out"), "--overlay"]);
