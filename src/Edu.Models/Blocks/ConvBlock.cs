@@ -7,7 +7,7 @@ namespace Edu.Models.Blocks;
 
 /// <summary>
 /// <c>Conv3(ci→co, no bias) → BN → ReLU → Conv3(co→co, no bias) → BN → ReLU</c>, padding 1. The input is put in the
-/// layout <see cref="MemoryFormat"/> picks (a no-op once it is, so a net converts at its first block).
+/// layout <see cref="MemoryFormat"/> picks: a no-op when the caller already did (trainer, predictor), else one copy here.
 /// </summary>
 public sealed class ConvBlock : Module<Tensor, Tensor>
 {
