@@ -70,7 +70,7 @@ public static class WorkerHost
         services.AddSingleton(_ => PluginCatalog.LoadDefault());
         services.AddSingleton<ModelStore>();
         services.AddSingleton<SegmentationGate>();
-        services.AddSingleton(sp => new InferenceThreads(sp.GetRequiredService<IOptions<WorkerOptions>>().Value.SegmentationConcurrency));
+        services.AddSingleton(sp => new InferenceThreads(sp.GetRequiredService<SegmentationGate>().Capacity.Concurrency));
         services.AddSingleton<SegmentationEngine>();
         services.AddSingleton<DatasetStore>();
         services.AddSingleton<JobStore>();
@@ -112,6 +112,9 @@ public static class WorkerHost
             throw new InvalidOperationException("worker configuration: " + string.Join("; ", problems));
         Directory.CreateDirectory(Path.GetFullPath(options.DataPath));
         CleanTemp(options);
+        var capacity = app.Services.GetRequiredService<SegmentationGate>().Capacity;
+        log.LogInformation("Segmentation: {Concurrency} at once, {Queue} more queued, at most {Wait} s waiting{Sized}", capacity.Concurrency, capacity.Queue,
+            capacity.QueueWait.TotalSeconds, capacity.Sized.Length > 0 ? $" (sized from the device: {capacity.Sized})" : "");
 
         app.MapGrpcService<SegmentationService>();
         app.MapGrpcService<TrainingService>();

@@ -39,4 +39,18 @@ public static class EduChannel
 
     /// <summary>The trailer a RESOURCE_EXHAUSTED status carries when the worker is busy: milliseconds to wait before retrying.</summary>
     public const string RetryAfterTrailer = "retry-after-ms";
+
+    /// <summary>
+    /// How long a busy worker asked the client to wait: the <see cref="RetryAfterTrailer"/> of a RESOURCE_EXHAUSTED status, or
+    /// null when the status is another one or carries no hint (a size limit, where retrying the same request cannot help).
+    /// </summary>
+    public static TimeSpan? RetryAfter(RpcException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        if (exception.StatusCode != StatusCode.ResourceExhausted) return null;
+        string? value = exception.Trailers.GetValue(RetryAfterTrailer);
+        return int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int ms)
+            ? TimeSpan.FromMilliseconds(ms)
+            : null;
+    }
 }

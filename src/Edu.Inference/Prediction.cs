@@ -8,14 +8,16 @@ namespace Edu.Inference;
 public sealed class Prediction
 {
     /// <summary>Creates a prediction.</summary>
-    public Prediction(ImageVolume labels, IReadOnlyList<LabelStatistics> statistics, ImageVolume? probabilities, int windows)
+    public Prediction(ImageVolume labels, IReadOnlyList<LabelStatistics> statistics, ImageVolume? probabilities, int windows, int windowsPerBatch = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(windowsPerBatch, 1);
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(statistics);
         Labels = labels;
         Statistics = statistics;
         Probabilities = probabilities;
         Windows = windows;
+        WindowsPerBatch = windowsPerBatch;
     }
 
     /// <summary>
@@ -35,4 +37,7 @@ public sealed class Prediction
 
     /// <summary>Windows the network ran (flips not counted).</summary>
     public int Windows { get; }
+
+    /// <summary>Windows per forward pass (<see cref="PredictorOptions.BatchSize"/>, or the size <see cref="WindowBatch.Choose"/> picked).</summary>
+    public int WindowsPerBatch { get; }
 }

@@ -146,7 +146,7 @@ public sealed class Predictor : IDisposable
 
         float[] labelGrid;
         float[]? probGrid;
-        int windows;
+        int windows, perBatch;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -154,7 +154,7 @@ public sealed class Predictor : IDisposable
             if (wasTraining) _model.eval();
             try
             {
-                (labelGrid, probGrid, windows) = RunNetwork(pre, cancellationToken, progress);
+                (labelGrid, probGrid, windows, perBatch) = RunNetwork(pre, cancellationToken, progress);
             }
             finally
             {
@@ -184,7 +184,7 @@ public sealed class Predictor : IDisposable
             }
             probabilities = new ImageVolume(image.Geometry, k, all, PixelType.Float32, LabelMetadata());
         }
-        return new Prediction(labels, Statistics(labels, maxLabel), probabilities, windows);
+        return new Prediction(labels, Statistics(labels, maxLabel), probabilities, windows, perBatch);
     }
 
     /// <summary>Disposes the model when the predictor owns it (<see cref="Load"/>).</summary>
@@ -223,7 +223,7 @@ public sealed class Predictor : IDisposable
         return stats;
     }
 
-    private (float[] Labels, float[]? Probabilities, int Windows) RunNetwork(ImageVolume pre, CancellationToken cancellationToken,
+    private (float[] Labels, float[]? Probabilities, int Windows, int PerBatch) RunNetwork(ImageVolume pre, CancellationToken cancellationToken,
         IProgress<PredictionProgress>? progress)
     {
         using var scope = NewDisposeScope();
@@ -269,11 +269,15 @@ public sealed class Predictor : IDisposable
             foreach (var start in starts)
                 work.Add((n, start));
         long[] expected = [0, classes, .. patch.Select(p => (long)p)];
-        for (int b = 0; b < work.Count; b += Options.BatchSize)
+        int perBatch = Options.BatchSize > 0
+            ? Options.BatchSize
+            : WindowBatch.Choose(patch, hp.EffectiveBaseChannels);
+        perBatch = Math.Max(1, Math.Min(perBatch, work.Count));
+        for (int b = 0; b < work.Count; b += perBatch)
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var batchScope = NewDisposeScope();
-            var chunk = work.GetRange(b, Math.Min(Options.BatchSize, work.Count - b));
+            var chunk = work.GetRange(b, Math.Min(perBatch, work.Count - b));
             var input = stack(chunk.Select(w => Region(x.select(0, w.Item), 1, w.Start, patch)), 0);
             var output = Forward(input, dims);
             expected[0] = chunk.Count;
@@ -303,7 +307,7 @@ public sealed class Predictor : IDisposable
             var p = twoD ? probabilities.permute(1, 0, 2, 3) : probabilities.squeeze(0); // [K, Z, Y, X]
             probArray = p.cpu().contiguous().data<float>().ToArray();
         }
-        return (labelArray, probArray, work.Count);
+        return (labelArray, probArray, work.Count, perBatch);
     }
 
     private Tensor Forward(Tensor input, int dims)

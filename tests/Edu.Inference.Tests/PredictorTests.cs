@@ -323,6 +323,35 @@ public sealed class PredictorTests
     }
 
     [Fact]
+    public void Windows_batched_by_memory_give_the_labels_of_one_window_per_pass()
+    {
+        using var dir = new TempDir();
+        var hp = new ModelHyperparameters(2, 1, 3, 4, 2);
+        string package = SavePackage(dir, "unet", hp, "zscore", [16, 16]);
+        var image = TestImages.Pattern(64, 48, 1);
+        using var one = Predictor.Load(package, new PredictorOptions { BatchSize = 1, ReturnProbabilities = true });
+        using var auto = Predictor.Load(package, new PredictorOptions { ReturnProbabilities = true });
+
+        var a = one.Predict(image);
+        var b = auto.Predict(image);
+
+        Assert.Equal(1, a.WindowsPerBatch);
+        Assert.Equal(Math.Min(a.Windows, WindowBatch.Choose([16, 16], 4)), b.WindowsPerBatch);
+        Assert.True(b.WindowsPerBatch > 1, $"a 16×16 window of a base-4 net should batch, got {b.WindowsPerBatch}");
+        Assert.Equal(a.Labels.Voxels, b.Labels.Voxels);
+        for (int i = 0; i < a.Probabilities!.Voxels.Length; i++)
+            AssertClose(a.Probabilities.Voxels[i], b.Probabilities!.Voxels[i]);
+    }
+
+    [Fact]
+    public void The_window_batch_is_sized_to_the_memory_budget()
+    {
+        Assert.Equal(WindowBatch.MaxWindows, WindowBatch.Choose([64, 64], 8, budgetBytes: 1L << 30));
+        Assert.Equal(1, WindowBatch.Choose([128, 128, 128], 16, budgetBytes: 512L << 20)); // a 3-D window of 2 Mi voxels: one per pass
+        Assert.Equal(4, WindowBatch.Choose([64, 64], 8, budgetBytes: 4L * 64 * 64 * 8 * WindowBatch.BytesPerVoxelAndChannel));
+    }
+
+    [Fact]
     public void Cancellation_stops_after_the_window_batch_in_flight()
     {
         using var net = new ConvNet(2, 1, 1, 3, seed: 15);

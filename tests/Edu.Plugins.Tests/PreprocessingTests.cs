@@ -51,4 +51,36 @@ public sealed class PreprocessingTests
         Assert.InRange(brain.Average(), -1e-3, 1e-3);
         Assert.InRange(Math.Sqrt(brain.Average(v => v * v)), 0.999, 1.001);
     }
+
+    [Fact]
+    public void The_xray_pipeline_scales_large_radiographs_down_and_leaves_small_ones_at_their_size()
+    {
+        var xray = Catalog.Value.GetModality("xray");
+        var runner = new PreprocessingRunner(Catalog.Value.PreprocessingSteps);
+        var small = Catalog.Value.FindGenerator("xray")!.Generate(seed: 2, size: 64).Image;
+        var large = new Abstractions.Imaging.ImageVolume(Abstractions.Imaging.ImageGeometry.Identity(new Abstractions.Imaging.VolumeSize(1024, 768, 1)), 1,
+            Enumerable.Range(0, 1024 * 768).Select(i => (float)(i % 1024)).ToArray(), Abstractions.Imaging.PixelType.UInt16);
+
+        var (kept, keptSteps) = runner.Run(small, xray.DefaultPipeline);
+        var (scaled, _) = runner.Run(large, xray.DefaultPipeline);
+        var (upscaled, _) = runner.Run(small, xray.DefaultPipeline.WithParameter("resize", "upscale", "true"));
+
+        Assert.Equal(small.Size, kept.Size);
+        Assert.Equal(small.Geometry.Spacing, kept.Geometry.Spacing);
+        Assert.Equal(small.Geometry.Origin, kept.Geometry.Origin);
+        Assert.Equal(new Abstractions.Imaging.VolumeSize(512, 512, 1), scaled.Size); // 512×384 of image, padded centred
+        Assert.Equal(new Abstractions.Imaging.VolumeSize(512, 512, 1), upscaled.Size);
+        var labels = new Abstractions.Imaging.ImageVolume(kept.Geometry, 1, [.. kept.Voxels.Select(v => v > 0.5f ? 1f : 0f)], Abstractions.Imaging.PixelType.UInt8);
+        Assert.Equal(small.Geometry, runner.RestoreLabels(labels, keptSteps).Geometry);
+    }
+
+    [Fact]
+    public void Resize_refuses_an_upscale_that_is_not_true_or_false()
+    {
+        var runner = new PreprocessingRunner();
+        var image = Catalog.Value.FindGenerator("xray")!.Generate(seed: 2, size: 32).Image;
+
+        var e = Assert.Throws<Abstractions.Errors.InvalidInputException>(() => runner.Run(image, PreprocessingPipeline.Parse("resize(size=64x64, upscale=maybe)")));
+        Assert.Contains("upscale must be true or false", e.Message, StringComparison.Ordinal);
+    }
 }

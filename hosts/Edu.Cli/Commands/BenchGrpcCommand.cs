@@ -11,11 +11,11 @@ using Edu.Inference;
 using Edu.Inference.Output;
 using Edu.Models.Catalogue;
 using Edu.Models.Checkpoints;
+using Edu.Plugins;
 using Edu.V1;
 using Edu.Worker;
 using Edu.Worker.Metrics;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Edu.Cli.Commands;
@@ -23,8 +23,10 @@ namespace Edu.Cli.Commands;
 /// <summary>
 /// <c>edu bench grpc</c>: segmentation of one 2-D image through the worker (a real Kestrel on loopback and
 /// a real gRPC client) against the same work in-process (read the PNG, predict, write the NIfTI labels),
-/// then sustained requests per second with several concurrent clients. The model is an untrained
-/// package of the chosen architecture: latency does not depend on the weights.
+/// then sustained requests per second with concurrent clients (<c>--clients 1,2,8,32,64</c> runs each in turn).
+/// The clients are the library's <see cref="SegmentClient"/>: a busy answer is retried after the worker's hint with
+/// jitter and counted, every other status is counted by its code, nothing is thrown. The model is an untrained
+/// package of the chosen architecture (latency does not depend on the weights) unless <c>--package</c> names one.
 /// </summary>
 public static class BenchGrpcCommand
 {
@@ -42,7 +44,20 @@ public static class BenchGrpcCommand
         [property: JsonPropertyName("seconds")] double Seconds,
         [property: JsonPropertyName("completed")] int Completed,
         [property: JsonPropertyName("busy_replies")] int BusyReplies,
-        [property: JsonPropertyName("requests_per_s")] double RequestsPerSecond);
+        [property: JsonPropertyName("requests_per_s")] double RequestsPerSecond,
+        [property: JsonPropertyName("runs")] IReadOnlyList<ThroughputRun> Runs);
+
+    /// <summary>One throughput run: <c>clients</c> concurrent clients for <c>seconds</c>.</summary>
+    public sealed record ThroughputRun(
+        [property: JsonPropertyName("clients")] int Clients,
+        [property: JsonPropertyName("seconds")] double Seconds,
+        [property: JsonPropertyName("completed")] int Completed,
+        [property: JsonPropertyName("requests_per_s")] double RequestsPerSecond,
+        [property: JsonPropertyName("p50_ms")] double P50Ms,
+        [property: JsonPropertyName("p99_ms")] double P99Ms,
+        [property: JsonPropertyName("busy_replies")] int BusyReplies,
+        [property: JsonPropertyName("errors")] IReadOnlyDictionary<string, int> Errors,
+        [property: JsonPropertyName("rejected")] IReadOnlyDictionary<string, double> Rejected);
 
     /// <summary>Creates the command.</summary>
     public static Command Create()
@@ -51,30 +66,46 @@ public static class BenchGrpcCommand
         var size = new Option<int>("--size") { Description = "Edge of the square grey image (divisible by 16).", DefaultValueFactory = _ => 256 };
         var baseChannels = new Option<int>("--base") { Description = "Base width of the model.", DefaultValueFactory = _ => 32 };
         var requests = new Option<int>("--requests") { Description = "Timed sequential requests per path (the median is reported).", DefaultValueFactory = _ => 10 };
-        var clients = new Option<int>("--clients") { Description = "Concurrent clients for the throughput run.", DefaultValueFactory = _ => 8 };
+        var clients = new Option<string>("--clients") { Description = "Concurrent clients for the throughput run; a list (1,2,8,32,64) runs each in turn.", DefaultValueFactory = _ => "8" };
+        var package = new Option<string?>("--package") { Description = "Serve this model package (a package folder or a training run) instead of an untrained one." };
+        var imageFile = new Option<string?>("--image") { Description = "Segment this 2-D image file instead of a synthetic grey square of --size." };
         var seconds = new Option<double>("--seconds") { Description = "Length of the throughput run.", DefaultValueFactory = _ => 30 };
         var json = new Option<bool>("--json") { Description = "End with one JSON line." };
         var command = new Command("grpc", "Time gRPC segmentation of one image against the same work in-process, then requests per second with concurrent clients.")
         {
-            model, size, baseChannels, requests, clients, seconds, json,
+            model, size, baseChannels, requests, clients, seconds, package, imageFile, json,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            int n = parse.GetValue(size), b = parse.GetValue(baseChannels), r = parse.GetValue(requests), c = parse.GetValue(clients);
+            int n = parse.GetValue(size), b = parse.GetValue(baseChannels), r = parse.GetValue(requests);
             double s = parse.GetValue(seconds);
+            var counts = new List<int>();
+            foreach (string part in parse.GetValue(clients)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int c) || c < 1 || c > 256)
+                    throw new InvalidInputException("--clients", $"'{part}' is not a number of clients between 1 and 256");
+                counts.Add(c);
+            }
+            if (counts.Count == 0) throw new InvalidInputException("--clients", "no number of clients given");
+            string? packageDir = parse.GetValue(package) is { } pk ? Path.GetFullPath(pk) : null;
+            string? imagePath = parse.GetValue(imageFile) is { } im ? Path.GetFullPath(im) : null;
+            if (imagePath is not null && !File.Exists(imagePath)) throw new InvalidInputException(imagePath, "no such image file");
             if (n < 16 || n > 2048 || n % 16 != 0) throw new InvalidInputException("--size", $"{n}: use a multiple of 16 between 16 and 2048");
             if (b < 2 || b > 64) throw new InvalidInputException("--base", $"{b} is outside 2…64");
             if (r < 1 || r > 1000) throw new InvalidInputException("--requests", $"{r} is outside 1…1000");
-            if (c < 1 || c > 64) throw new InvalidInputException("--clients", $"{c} is outside 1…64");
             if (!(s > 0 && s <= 3600)) throw new InvalidInputException("--seconds", $"{s} is outside (0, 3600]");
-            var result = await RunAsync(parse.GetValue(model)!, n, b, r, c, s, cancellationToken).ConfigureAwait(false);
+            var result = await RunAsync(parse.GetValue(model)!, n, b, r, counts, s, packageDir, imagePath, cancellationToken).ConfigureAwait(false);
             var culture = CultureInfo.InvariantCulture;
-            Console.Out.WriteLine(string.Create(culture, $"{result.Model}, {n}×{n} grey PNG → labels.nii.gz, median of {r}"));
+            Console.Out.WriteLine(string.Create(culture, $"{result.Model}, {(imagePath is null ? $"{n}×{n} grey PNG" : Path.GetFileName(imagePath))} → labels.nii.gz, median of {r}"));
             Console.Out.WriteLine(string.Create(culture, $"  in-process (read, predict, write)  {result.InProcessMs,8:0.0} ms"));
             Console.Out.WriteLine(string.Create(culture, $"  gRPC Segment over loopback         {result.GrpcMs,8:0.0} ms  ({result.OverheadPercent:+0.0;-0.0} %)"));
             string stages = string.Join(", ", result.ServerStagesMs.Select(kv => string.Create(culture, $"{kv.Key} {kv.Value:0.0}")));
             Console.Out.WriteLine(string.Create(culture, $"    of which in the worker           {result.ServerMs,8:0.0} ms  (mean ms per stage: {stages})"));
-            Console.Out.WriteLine(string.Create(culture, $"  {c} clients for {result.Seconds:0} s: {result.Completed} done, {result.BusyReplies} busy replies, {result.RequestsPerSecond:0.00} requests/s"));
+            foreach (var run in result.Runs)
+                Console.Out.WriteLine(string.Create(culture,
+                    $"  {run.Clients,3} clients for {run.Seconds:0} s: {run.Completed} done, {run.RequestsPerSecond:0.00} requests/s, p50 {run.P50Ms:0} ms, p99 {run.P99Ms:0} ms, " +
+                    $"{run.BusyReplies} busy replies{(run.Rejected.Count > 0 ? $" ({string.Join(", ", run.Rejected.Select(kv => $"{kv.Key} {kv.Value:0}"))})" : "")}, " +
+                    $"errors: {(run.Errors.Count == 0 ? "none" : string.Join(", ", run.Errors.Select(kv => $"{kv.Key} {kv.Value}")))}"));
             if (parse.GetValue(json))
                 Console.Out.WriteLine(JsonSerializer.Serialize(result, CliJson.Options));
             return CliApp.Ok;
@@ -82,7 +113,8 @@ public static class BenchGrpcCommand
         return command;
     }
 
-    private static async Task<Result> RunAsync(string architecture, int size, int baseChannels, int requests, int clients, double seconds, CancellationToken ct)
+    private static async Task<Result> RunAsync(string architecture, int size, int baseChannels, int requests, IReadOnlyList<int> clientCounts, double seconds,
+        string? packageDir, string? imagePath, CancellationToken ct)
     {
         // the worker applies these at start; applied here before anything loads LibTorch, both paths run under them
         ServingTuning.Apply();
@@ -90,20 +122,24 @@ public static class BenchGrpcCommand
         try
         {
             string models = Path.Combine(dir, "models");
-            string package = WritePackage(Path.Combine(models, "bench", "1"), architecture, baseChannels);
-            string image = Path.Combine(dir, "image.png");
-            ImageWriterRegistry.CreateDefault().Write(SyntheticImage(size), image, ct);
+            string package = packageDir is null
+                ? WritePackage(Path.Combine(models, "bench", "1"), architecture, baseChannels)
+                : CopyPackage(ModelPackageLocator.Resolve(packageDir), Path.Combine(models, "bench", "1"));
+            if (packageDir is not null) architecture = ModelPackage.ReadManifest(package).Architecture;
+            string image = imagePath ?? Path.Combine(dir, "image.png");
+            if (imagePath is null) ImageWriterRegistry.CreateDefault().Write(SyntheticImage(size), image, ct);
 
             var app = WorkerHost.Build(["--urls", "http://127.0.0.1:0", $"--Worker:ModelsPath={models}",
                 $"--Worker:DataPath={Path.Combine(dir, "data")}", "--Worker:Metrics=false", "--Logging:LogLevel:Default=Warning"]);
             await WorkerHost.StartAsync(app, ct).ConfigureAwait(false);
             try
             {
-                using var predictor = Predictor.Load(package);
+                using var predictor = Predictor.Load(package, customSteps: PluginCatalog.LoadDefault().PreprocessingSteps);
                 var readers = ImageReaderRegistry.CreateDefault();
                 string outDir = Directory.CreateDirectory(Path.Combine(dir, "out")).FullName;
-                using var channel = GrpcChannel.ForAddress(WorkerHost.Addresses(app)[0]);
-                var client = new SegmentationService.SegmentationServiceClient(channel);
+                var (channel, invoker) = EduChannel.Open(WorkerHost.Addresses(app)[0], apiKey: null);
+                using var _ = channel;
+                var client = new SegmentationService.SegmentationServiceClient(invoker);
                 InProcess(predictor, readers, image, outDir, ct); // warm-up
                 await SegmentAsync(client, image, ct).ConfigureAwait(false); // warm-up: loads the model
                 var metrics = app.Services.GetRequiredService<WorkerMetrics>();
@@ -122,10 +158,13 @@ public static class BenchGrpcCommand
                 double inProcess = BenchStatistics.Median(local), grpcMs = BenchStatistics.Median(grpc);
                 var stages = metrics.SegmentStageTotals().ToDictionary(kv => kv.Key,
                     kv => Math.Round(1000 * (kv.Value.Seconds - before.GetValueOrDefault(kv.Key).Seconds) / requests, 1));
-                var (completed, busy, elapsed) = await ThroughputAsync(client, image, clients, seconds, ct).ConfigureAwait(false);
+                var runs = new List<ThroughputRun>();
+                foreach (int clients in clientCounts)
+                    runs.Add(await ThroughputAsync(invoker, metrics, image, clients, seconds, ct).ConfigureAwait(false));
+                var last = runs[^1];
                 return new Result(architecture, size, requests, Math.Round(inProcess, 1), Math.Round(grpcMs, 1),
-                    Math.Round(100 * (grpcMs - inProcess) / inProcess, 1), Math.Round(BenchStatistics.Median(server), 1), stages, clients, Math.Round(elapsed, 1), completed, busy,
-                    Math.Round(completed / elapsed, 2));
+                    Math.Round(100 * (grpcMs - inProcess) / inProcess, 1), Math.Round(BenchStatistics.Median(server), 1), stages, last.Clients, last.Seconds,
+                    last.Completed, last.BusyReplies, last.RequestsPerSecond, runs);
             }
             finally
             {
@@ -189,31 +228,61 @@ public static class BenchGrpcCommand
         return status.ElapsedSeconds;
     }
 
-    private static async Task<(int Completed, int Busy, double Seconds)> ThroughputAsync(
-        SegmentationService.SegmentationServiceClient client, string image, int clients, double seconds, CancellationToken ct)
+    // Closed loop: each client starts its next request as soon as the last one ended. The library client retries busy answers
+    // after the worker's hint (with jitter), within the run's window; other statuses are counted by their code.
+    private static async Task<ThroughputRun> ThroughputAsync(CallInvoker invoker, WorkerMetrics metrics, string image, int clients, double seconds, CancellationToken ct)
     {
         int completed = 0, busy = 0;
+        var errors = new System.Collections.Concurrent.ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        var latencies = new System.Collections.Concurrent.ConcurrentBag<double>();
+        var rejectedBefore = RejectedTotals(metrics);
         var watch = Stopwatch.StartNew();
-        var end = TimeSpan.FromSeconds(seconds);
-        var workers = Enumerable.Range(0, clients).Select(async _ =>
+        var end = DateTime.UtcNow.AddSeconds(seconds);
+        var segment = new SegmentClient(invoker, SegmentRetryPolicy.Default with { RetryUntil = end });
+        var header = new SegmentHeader { Model = "bench", Outputs = { OutputKind.Nifti } };
+        var workers = Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
         {
-            while (watch.Elapsed < end)
+            while (DateTime.UtcNow < end)
             {
+                var started = Stopwatch.GetTimestamp();
                 try
                 {
-                    await SegmentAsync(client, image, ct).ConfigureAwait(false);
+                    var outcome = await segment.SegmentAsync(header, [image], _ => Stream.Null, DateTime.UtcNow.AddMinutes(10), cancellationToken: ct).ConfigureAwait(false);
                     Interlocked.Increment(ref completed);
+                    Interlocked.Add(ref busy, outcome.BusyReplies);
+                    latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 }
-                catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
+                catch (RpcException e) when (EduChannel.RetryAfter(e) is not null)
                 {
-                    Interlocked.Increment(ref busy);
-                    string? hint = e.Trailers.GetValue("retry-after-ms");
-                    await Task.Delay(int.TryParse(hint, NumberStyles.Integer, CultureInfo.InvariantCulture, out int ms) ? Math.Min(ms, 1000) : 200, ct).ConfigureAwait(false);
+                    Interlocked.Increment(ref busy); // the last busy answer of a request whose retries ran past the window
+                }
+                catch (RpcException e)
+                {
+                    errors.AddOrUpdate(e.StatusCode.ToString(), 1, (_, n) => n + 1);
                 }
             }
-        }).ToList();
+        }, ct)).ToList();
         await Task.WhenAll(workers).ConfigureAwait(false);
-        return (completed, busy, watch.Elapsed.TotalSeconds);
+        double elapsed = watch.Elapsed.TotalSeconds;
+        var rejected = RejectedTotals(metrics).ToDictionary(kv => kv.Key, kv => kv.Value - rejectedBefore[kv.Key]).Where(kv => kv.Value > 0)
+            .ToDictionary(kv => kv.Key, kv => kv.Value);
+        return new ThroughputRun(clients, Math.Round(elapsed, 1), completed, Math.Round(completed / elapsed, 2),
+            Math.Round(BenchStatistics.Percentile(latencies, 50), 0), Math.Round(BenchStatistics.Percentile(latencies, 99), 0), busy,
+            errors.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(), rejected);
+    }
+
+    private static Dictionary<string, double> RejectedTotals(WorkerMetrics metrics) =>
+        new[] { "queue_full", "wait_limit", "upload_limit" }.ToDictionary(r => r, metrics.SegmentationsRejected);
+
+    private static string CopyPackage(string source, string target)
+    {
+        Directory.CreateDirectory(target);
+        foreach (var file in Directory.EnumerateFiles(source))
+            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+        // the worker finds packages by their manifest's name: serve the copy as "bench" version "1"
+        var manifest = ModelPackage.ReadManifest(target) with { Name = "bench", Version = "1" };
+        File.WriteAllText(Path.Combine(target, ModelPackage.ManifestFile), JsonSerializer.Serialize(manifest, Edu.Abstractions.Serialization.EduJson.Indented));
+        return target;
     }
 
     private static ImageVolume SyntheticImage(int n)

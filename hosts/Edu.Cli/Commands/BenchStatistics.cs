@@ -10,4 +10,13 @@ internal static class BenchStatistics
         if (sorted.Count == 0) throw new ArgumentException("no values", nameof(values));
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
+
+    /// <summary>The <paramref name="p"/>-th percentile (0–100) of <paramref name="values"/>, nearest rank; NaN when there are none.</summary>
+    public static double Percentile(IEnumerable<double> values, double p)
+    {
+        var sorted = values.Order().ToList();
+        if (sorted.Count == 0) return double.NaN;
+        int rank = (int)Math.Ceiling(p / 100 * sorted.Count);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Count - 1)];
+    }
 }

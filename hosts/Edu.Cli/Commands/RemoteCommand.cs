@@ -58,8 +58,7 @@ public static class RemoteCommand
             header.Outputs.AddRange(ParseOutputs(parse.GetValue(outputs)!));
             string outDir = Path.GetFullPath(parse.GetValue(output)!);
             using var c = remote.Connect(parse);
-            var client = new SegmentationService.SegmentationServiceClient(c.Invoker);
-            var result = await RemoteErrors.Call(c.Server, () => RunSegment(client, header, files, outDir, c.Deadline, ct)).ConfigureAwait(false);
+            var result = await RemoteErrors.Call(c.Server, () => RunSegment(c.Invoker, header, files, outDir, c.Deadline, ct)).ConfigureAwait(false);
             if (parse.GetValue(json))
                 Console.Out.WriteLine(Json.Format(result));
             else
@@ -75,81 +74,49 @@ public static class RemoteCommand
         return command;
     }
 
-    private static async Task<SegmentResult> RunSegment(SegmentationService.SegmentationServiceClient client, SegmentHeader header, IReadOnlyList<string> files,
+    private static async Task<SegmentResult> RunSegment(Grpc.Core.CallInvoker invoker, SegmentHeader header, IReadOnlyList<string> files,
         string outDir, DateTime deadline, CancellationToken ct)
     {
         foreach (var name in header.Outputs.Select(FileName))
             if (File.Exists(Path.Combine(outDir, name)))
                 throw new InvalidInputException(Path.Combine(outDir, name), "exists; refusing to overwrite it (choose another --out)");
         Directory.CreateDirectory(outDir);
-        long total = files.Sum(f => new FileInfo(f).Length);
-        using var call = client.Segment(deadline: deadline, cancellationToken: ct);
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        SegmentResult? result = null;
-        SegmentStatus? status = null;
-        var written = new List<string>();
+        SegmentOutcome? outcome = null;
         await console.Progress().AutoClear(false).StartAsync(async progress =>
         {
-            var upload = progress.AddTask("upload", maxValue: Math.Max(total, 1));
+            var upload = progress.AddTask("upload", maxValue: 1);
             var infer = progress.AddTask("inference", maxValue: 1);
-            var reading = Task.Run(async () =>
+            var report = new Reporter(p =>
             {
-                var streams = new Dictionary<string, FileStream>();
-                try
+                switch (p.Stage)
                 {
-                    while (await call.ResponseStream.MoveNext(ct).ConfigureAwait(false))
-                    {
-                        var r = call.ResponseStream.Current;
-                        switch (r.EventCase)
-                        {
-                            case SegmentResponse.EventOneofCase.Progress when r.Progress.Stage == "inference":
-                                infer.Value = r.Progress.Fraction;
-                                break;
-                            case SegmentResponse.EventOneofCase.Result:
-                                result = r.Result;
-                                break;
-                            case SegmentResponse.EventOneofCase.File:
-                                string name = Path.GetFileName(r.File.FileName);
-                                if (!streams.TryGetValue(name, out var fs))
-                                {
-                                    streams[name] = fs = new FileStream(Path.Combine(outDir, name), FileMode.CreateNew);
-                                    written.Add(name);
-                                }
-                                r.File.Data.WriteTo(fs);
-                                break;
-                            case SegmentResponse.EventOneofCase.Status:
-                                status = r.Status;
-                                break;
-                        }
-                    }
+                    case "upload":
+                        upload.Description = "upload";
+                        upload.Value = p.Fraction;
+                        break;
+                    case "inference":
+                        infer.Value = p.Fraction;
+                        break;
+                    case "busy": // the worker turned this try away; the client waits its hint (with jitter) and uploads again
+                        upload.Description = string.Create(CultureInfo.InvariantCulture, $"worker busy, try {p.Attempt + 1} in {p.RetryIn!.Value.TotalSeconds:0.0} s");
+                        upload.Value = 0;
+                        break;
                 }
-                finally
-                {
-                    foreach (var fs in streams.Values) await fs.DisposeAsync().ConfigureAwait(false);
-                }
-            }, ct);
-            try
-            {
-                await call.RequestStream.WriteAsync(new SegmentRequest { Header = header }, ct).ConfigureAwait(false);
-                foreach (var file in files)
-                    await foreach (var chunk in FileChunks.ReadAsync(file, Path.GetFileName(file), FileChunks.DefaultChunkBytes, ct).ConfigureAwait(false))
-                    {
-                        await call.RequestStream.WriteAsync(new SegmentRequest { Chunk = chunk }, ct).ConfigureAwait(false);
-                        upload.Increment(chunk.Data.Length);
-                    }
-                await call.RequestStream.CompleteAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is Grpc.Core.RpcException or InvalidOperationException)
-            {
-                // the worker ended the call early; the response stream carries the status
-            }
-            await reading.ConfigureAwait(false);
+            });
+            // result files are created new: never over a file the user has
+            outcome = await new SegmentClient(invoker).SegmentAsync(header, files, name => new FileStream(Path.Combine(outDir, name), FileMode.CreateNew),
+                deadline, report, ct).ConfigureAwait(false);
             upload.Value = upload.MaxValue;
-            infer.Value = 1;
+            infer.Value = infer.MaxValue;
         }).ConfigureAwait(false);
-        if (result is null || status is not { Ok: true })
-            throw new RemoteCallException($"the worker ended the call without a result ({status?.Message ?? "no status"})");
-        return result;
+        return outcome!.Result;
+    }
+
+    /// <summary>An <see cref="IProgress{T}"/> that reports on the caller's thread, in order.</summary>
+    private sealed class Reporter(Action<SegmentProgress> report) : IProgress<SegmentProgress>
+    {
+        public void Report(SegmentProgress value) => report(value);
     }
 
     private static string FileName(OutputKind kind) => kind switch

@@ -31,11 +31,30 @@ public sealed class WorkerOptions
     /// </summary>
     public bool IsolateDicomDecoding { get; set; } = true;
 
-    /// <summary>Segmentations that run at the same time.</summary>
-    public int SegmentationConcurrency { get; set; } = 2;
+    /// <summary>
+    /// Segmentations that run at the same time (read, inference, write). Null: sized from the device
+    /// (<see cref="SegmentationCapacity"/>: 1 on the CPU, whose cores one inference already uses; 2 on a GPU).
+    /// </summary>
+    public int? SegmentationConcurrency { get; set; }
 
-    /// <summary>Segmentations that may wait for a slot; beyond it a request gets RESOURCE_EXHAUSTED with a retry hint.</summary>
-    public int SegmentationQueue { get; set; } = 16;
+    /// <summary>
+    /// Segmentations admitted beyond the running ones: they upload and then wait in a FIFO queue for a slot. Past it a
+    /// request gets RESOURCE_EXHAUSTED (with a retry hint) before its upload is read. Null: 32 per running slot.
+    /// </summary>
+    public int? SegmentationQueue { get; set; }
+
+    /// <summary>
+    /// Longest wait in the queue, in seconds (default 30). A request whose expected wait (requests ahead × the measured
+    /// service time ÷ concurrency) is longer is refused at admission, and one that waited this long is answered
+    /// RESOURCE_EXHAUSTED; both with a retry hint.
+    /// </summary>
+    public double SegmentationQueueWaitSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// Seconds an upload may go without a message (a chunk or the end of the request stream) before the call ends with
+    /// DEADLINE_EXCEEDED and frees its place (default 30): a client that never half-closes holds nothing for long.
+    /// </summary>
+    public double UploadIdleSeconds { get; set; } = 30;
 
     /// <summary>Trainings that run at the same time on the device (one by default).</summary>
     public int TrainingConcurrency { get; set; } = 1;
@@ -64,8 +83,11 @@ public sealed class WorkerOptions
     /// </summary>
     public bool AllowUnauthenticated { get; set; }
 
-    /// <summary>Milliseconds a busy worker tells clients to wait (trailer <c>retry-after-ms</c>).</summary>
-    public int RetryAfterMs { get; set; } = 2000;
+    /// <summary>
+    /// Milliseconds a busy worker tells clients to wait (trailer <c>retry-after-ms</c>) before it has measured a
+    /// segmentation; afterwards the hint comes from the measured service time.
+    /// </summary>
+    public int RetryAfterMs { get; set; } = 1000;
 
     /// <summary>Whether <c>/metrics</c> is served (Prometheus text format).</summary>
     public bool Metrics { get; set; } = true;
@@ -83,8 +105,11 @@ public sealed class WorkerOptions
         if (string.IsNullOrWhiteSpace(ModelsPath)) problems.Add("Worker:ModelsPath is empty");
         if (string.IsNullOrWhiteSpace(DataPath)) problems.Add("Worker:DataPath is empty");
         if (DrainSeconds is < 0 or > 600) problems.Add($"Worker:DrainSeconds must be between 0 and 600 (got {DrainSeconds})");
-        if (SegmentationConcurrency < 1) problems.Add($"Worker:SegmentationConcurrency must be at least 1 (got {SegmentationConcurrency})");
-        if (SegmentationQueue < 0) problems.Add($"Worker:SegmentationQueue must be 0 or more (got {SegmentationQueue})");
+        if (SegmentationConcurrency is < 1 or > 256) problems.Add($"Worker:SegmentationConcurrency must be between 1 and 256 (got {SegmentationConcurrency})");
+        if (SegmentationQueue is < 0 or > 100_000) problems.Add($"Worker:SegmentationQueue must be between 0 and 100000 (got {SegmentationQueue})");
+        if (!(SegmentationQueueWaitSeconds > 0 && SegmentationQueueWaitSeconds <= 86_400))
+            problems.Add($"Worker:SegmentationQueueWaitSeconds must be more than 0 and at most 86400 (got {SegmentationQueueWaitSeconds})");
+        if (!(UploadIdleSeconds > 0 && UploadIdleSeconds <= 86_400)) problems.Add($"Worker:UploadIdleSeconds must be more than 0 and at most 86400 (got {UploadIdleSeconds})");
         if (TrainingConcurrency < 1) problems.Add($"Worker:TrainingConcurrency must be at least 1 (got {TrainingConcurrency})");
         if (MaxUploadBytes < 1) problems.Add($"Worker:MaxUploadBytes must be positive (got {MaxUploadBytes})");
         if (MaxUploadFiles < 1) problems.Add($"Worker:MaxUploadFiles must be positive (got {MaxUploadFiles})");
@@ -93,7 +118,7 @@ public sealed class WorkerOptions
         if (ChunkBytes < 1024 || ChunkBytes > MaxMessageBytes / 2) problems.Add($"Worker:ChunkBytes must be between 1024 and MaxMessageBytes/2 (got {ChunkBytes})");
         if (!string.IsNullOrWhiteSpace(MetricsUrl) && (!Uri.TryCreate(MetricsUrl, UriKind.Absolute, out var m) || m.Scheme != Uri.UriSchemeHttp || m.Port is < 1 or > 65535))
             problems.Add($"Worker:MetricsUrl must be an http:// address with a port, e.g. http://127.0.0.1:9464/metrics (got '{MetricsUrl}')");
-        if (RetryAfterMs < 0) problems.Add($"Worker:RetryAfterMs must be 0 or more (got {RetryAfterMs})");
+        if (RetryAfterMs is < 0 or > 3_600_000) problems.Add($"Worker:RetryAfterMs must be between 0 and 3600000 (got {RetryAfterMs})");
         return problems;
     }
 }

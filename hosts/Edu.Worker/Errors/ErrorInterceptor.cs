@@ -13,8 +13,10 @@ namespace Edu.Worker.Errors;
 /// (with the reason), <see cref="NotFoundException"/> → NotFound, <see cref="MissingDependencyException"/> →
 /// FailedPrecondition, <see cref="WorkerBusyException"/> → ResourceExhausted (+ trailer <c>retry-after-ms</c>),
 /// <see cref="ConflictException"/> → AlreadyExists/FailedPrecondition, <see cref="UnavailableFeatureException"/> →
-/// Unimplemented, cancellation → Cancelled or DeadlineExceeded; anything else → Internal with an error id and no
-/// stack trace (the full exception goes to the log). Also counts requests and their latency. Logged reasons carry no
+/// Unimplemented, <see cref="UploadStalledException"/> → DeadlineExceeded, <see cref="ClientGoneException"/> → Cancelled, cancellation (and whatever a call fails with
+/// once its client went away or its deadline passed, such as a request stream aborted mid-upload) → Cancelled or
+/// DeadlineExceeded; anything else → Internal with an error id and no stack trace (the full exception goes to the log).
+/// A live worker never answers Unavailable (docs/worker.md). Also counts requests and their latency. Logged reasons carry no
 /// patient identity: UIDs hashed, the input (an upload's file name) only as a hash (<see cref="LogRedaction"/>).
 /// </summary>
 public sealed class ErrorInterceptor : Interceptor
@@ -119,7 +121,8 @@ public sealed class ErrorInterceptor : Interceptor
                 _logger.LogWarning("{Method}: missing dependency: {Reason}", context.Method, LogRedaction.Uids(e.Message));
                 return new RpcException(new Status(StatusCode.FailedPrecondition, e.Message));
             case WorkerBusyException e:
-                _logger.LogInformation("{Method}: resource exhausted: {Reason}", context.Method, LogRedaction.Uids(e.Message));
+                // under overload this happens hundreds of times a second: counted in edu_segmentations_rejected_total, logged at Debug
+                _logger.LogDebug("{Method}: resource exhausted ({Why}): {Reason}", context.Method, e.Reason, LogRedaction.Uids(e.Message));
                 var trailers = new Metadata();
                 if (e.RetryAfterMs is int ms)
                     trailers.Add(EduChannel.RetryAfterTrailer, ms.ToString(CultureInfo.InvariantCulture));
@@ -128,6 +131,12 @@ public sealed class ErrorInterceptor : Interceptor
                 return new RpcException(new Status(e.AlreadyExists ? StatusCode.AlreadyExists : StatusCode.FailedPrecondition, e.Message));
             case UnavailableFeatureException e:
                 return new RpcException(new Status(StatusCode.Unimplemented, e.Message));
+            case ClientGoneException e:
+                _logger.LogDebug("{Method}: {Reason} ({Transport})", context.Method, e.Message, e.InnerException?.Message);
+                return new RpcException(new Status(StatusCode.Cancelled, e.Message));
+            case UploadStalledException e:
+                _logger.LogInformation("{Method}: upload stalled: {Reason}", context.Method, e.Message);
+                return new RpcException(new Status(StatusCode.DeadlineExceeded, e.Message));
             case EduException e:
                 _logger.LogWarning("{Method}: failed: {Reason}", context.Method, LogRedaction.Uids(e.Message));
                 return new RpcException(new Status(StatusCode.FailedPrecondition, e.Message));
@@ -135,6 +144,12 @@ public sealed class ErrorInterceptor : Interceptor
                 return new RpcException(new Status(StatusCode.DeadlineExceeded, "the call's deadline passed; the work was stopped"));
             case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
                 return new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled; the work was stopped"));
+            // the client reset the stream or closed the connection mid-call: reading or writing fails with whatever the transport says
+            case Exception when context.CancellationToken.IsCancellationRequested && context.Deadline <= DateTime.UtcNow:
+                return new RpcException(new Status(StatusCode.DeadlineExceeded, "the call's deadline passed; the work was stopped"));
+            case Exception when context.CancellationToken.IsCancellationRequested:
+                _logger.LogDebug(exception, "{Method}: the client went away ({Type})", context.Method, exception.GetType().Name);
+                return new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled by the client; the work was stopped"));
             default:
                 string id = Guid.NewGuid().ToString("N")[..12];
                 _logger.LogError(exception, "{Method}: internal error {ErrorId}", context.Method, id);

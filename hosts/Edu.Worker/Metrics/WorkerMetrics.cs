@@ -14,6 +14,7 @@ public sealed class WorkerMetrics
     private readonly Counter _requests;
     private readonly Histogram _latency;
     private readonly Histogram _segmentStages;
+    private readonly Counter _rejected;
 
     /// <summary>Creates the metrics in <paramref name="registry"/> (a fresh registry per host keeps tests apart).</summary>
     public WorkerMetrics(CollectorRegistry registry)
@@ -26,9 +27,18 @@ public sealed class WorkerMetrics
         _segmentStages = factory.CreateHistogram("edu_segment_stage_seconds",
             "Time spent in each stage of a Segment call: admission, upload, read, inference, write, send.",
             new HistogramConfiguration { LabelNames = ["stage"], Buckets = Histogram.ExponentialBuckets(0.001, 2, 18) });
-        SegmentationsActive = factory.CreateGauge("edu_segmentations_active", "Segmentations running now.");
-        SegmentationsWaiting = factory.CreateGauge("edu_segmentation_queue_depth", "Segmentations waiting for a slot.");
-        SegmentationsRejected = factory.CreateCounter("edu_segmentations_rejected_total", "Segmentations refused because the queue was full.");
+        SegmentationsActive = factory.CreateGauge("edu_segmentations_active", "Segmentations running now (holding a slot).");
+        SegmentationsWaiting = factory.CreateGauge("edu_segmentation_queue_depth",
+            "Segmentations admitted and not running: uploading, or waiting for a slot.");
+        SegmentationQueueLimit = factory.CreateGauge("edu_segmentation_queue_limit", "Segmentations that may be admitted beyond the running ones (Worker:SegmentationQueue).");
+        SegmentationConcurrency = factory.CreateGauge("edu_segmentation_concurrency", "Segmentations that may run at once (Worker:SegmentationConcurrency).");
+        SegmentationQueueWait = factory.CreateHistogram("edu_segmentation_queue_wait_seconds", "Time an admitted segmentation waited for a slot after its upload.",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 18) });
+        SegmentationServiceSeconds = factory.CreateGauge("edu_segmentation_service_seconds",
+            "Moving average of the time a segmentation holds its slot (read, inference, write); the retry hints derive from it.");
+        _rejected = factory.CreateCounter("edu_segmentations_rejected_total",
+            "Segmentations answered RESOURCE_EXHAUSTED, by reason: queue_full, wait_limit (expected or actual wait over the limit), upload_limit.", "reason");
+        foreach (string reason in new[] { "queue_full", "wait_limit", "upload_limit" }) _rejected.WithLabels(reason);
         Jobs = factory.CreateGauge("edu_jobs", "Training jobs by state.", "state");
         ModelsLoaded = factory.CreateGauge("edu_models_loaded", "Model packages loaded in memory.");
         DeviceMemory = factory.CreateGauge("edu_device_memory_bytes", "Memory in use: process resident memory for cpu, allocated memory for cuda.", "device");
@@ -47,11 +57,26 @@ public sealed class WorkerMetrics
     /// <summary>Segmentations running now.</summary>
     public Gauge SegmentationsActive { get; }
 
-    /// <summary>Segmentations waiting for a slot.</summary>
+    /// <summary>Segmentations admitted and not running (uploading or waiting for a slot).</summary>
     public Gauge SegmentationsWaiting { get; }
 
-    /// <summary>Segmentations refused with RESOURCE_EXHAUSTED.</summary>
-    public Counter SegmentationsRejected { get; }
+    /// <summary>The queue's bound.</summary>
+    public Gauge SegmentationQueueLimit { get; }
+
+    /// <summary>The running slots.</summary>
+    public Gauge SegmentationConcurrency { get; }
+
+    /// <summary>Seconds an admitted segmentation waited for a slot.</summary>
+    public Histogram SegmentationQueueWait { get; }
+
+    /// <summary>The measured service time (moving average), seconds.</summary>
+    public Gauge SegmentationServiceSeconds { get; }
+
+    /// <summary>Counts one segmentation refused with RESOURCE_EXHAUSTED for <paramref name="reason"/>.</summary>
+    public void SegmentationRejected(string reason) => _rejected.WithLabels(reason).Inc();
+
+    /// <summary>Segmentations refused so far for <paramref name="reason"/>.</summary>
+    public double SegmentationsRejected(string reason) => _rejected.WithLabels(reason).Value;
 
     /// <summary>Jobs by state (set from the job store).</summary>
     public Gauge Jobs { get; }

@@ -22,10 +22,13 @@ using Microsoft.Extensions.Options;
 namespace Edu.Worker.Segmentation;
 
 /// <summary>
-/// One Segment call: header → model lookup → admission (bounded queue) → upload into a private temp folder
-/// (size and file limits) → read (one image file, or a DICOM series from several files) → predict on the
-/// worker's device → result header (labels, geometry, voxels and ml per label) → result files in chunks → status.
-/// Everything runs under the call's cancellation token (client cancel or deadline).
+/// One Segment call: header → model lookup → admission (never waits: a full queue is answered at once, before the upload
+/// is read) → upload into a private temp folder (size and file limits, an idle limit) → the queue, first come first served,
+/// until a slot is free (at most the wait limit) → in the slot: read (one image file, or a DICOM series from several
+/// files), predict on the worker's device, write the result files → result header (labels, geometry, voxels and ml per
+/// label) → result files in chunks → status. Everything runs under the call's cancellation token (client cancel or
+/// deadline). An answer that comes before the client ended its stream reads what is still coming for a moment first
+/// (<see cref="RequestStream.DrainAsync"/>), so that the stream closes cleanly and the connection stays up.
 /// </summary>
 public sealed class SegmentationEngine
 {
@@ -61,8 +64,23 @@ public sealed class SegmentationEngine
     {
         ArgumentNullException.ThrowIfNull(requests);
         ArgumentNullException.ThrowIfNull(responses);
+        var stream = new RequestStream(requests, TimeSpan.FromSeconds(_options.UploadIdleSeconds));
+        try
+        {
+            await RunCoreAsync(stream, responses, cancellationToken).ConfigureAwait(false);
+        }
+        catch (EduException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (e is WorkerBusyException busy) _metrics.SegmentationRejected(busy.Reason);
+            if (!stream.Ended && e is not (UploadStalledException or ClientGoneException)) await stream.DrainAsync(cancellationToken).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task RunCoreAsync(RequestStream requests, IServerStreamWriter<SegmentResponse> responses, CancellationToken cancellationToken)
+    {
         var clock = Stopwatch.StartNew();
-        if (!await requests.MoveNext(cancellationToken).ConfigureAwait(false))
+        if (!await requests.MoveNextAsync(cancellationToken).ConfigureAwait(false))
             throw new InvalidInputException("request", "the stream ended before the header");
         if (requests.Current.PayloadCase != SegmentRequest.PayloadOneofCase.Header)
             throw new InvalidInputException("request", "the first message must be a SegmentHeader (model, outputs, options), then the file chunks");
@@ -72,16 +90,15 @@ public sealed class SegmentationEngine
         if (!string.IsNullOrEmpty(header.Modality) && entry.Manifest.Modality is { Length: > 0 } m && m != header.Modality)
             throw new InvalidInputException("modality", $"'{header.Modality}' does not match model '{entry.Name}' (trained on '{m}')");
 
-        long stage = Stopwatch.GetTimestamp();
-        using var slot = await _gate.EnterAsync(cancellationToken).ConfigureAwait(false);
-        stage = _metrics.SegmentStage("admission", stage);
+        using var admission = _gate.Admit();
 
         // one writer for the response stream: progress comes from the inference thread
         var channel = Channel.CreateBounded<SegmentResponse>(new BoundedChannelOptions(64) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         var pump = PumpAsync(channel.Reader, responses, cancellationToken);
+        long stage;
         try
         {
-            stage = await SegmentAsync(header, outputs, entry, requests, channel.Writer, clock, stage, cancellationToken).ConfigureAwait(false);
+            stage = await SegmentAsync(header, outputs, entry, requests, admission, channel.Writer, clock, cancellationToken).ConfigureAwait(false);
             channel.Writer.Complete();
         }
         catch (Exception e)
@@ -113,15 +130,16 @@ public sealed class SegmentationEngine
     }
 
     // Returns the timestamp at which the last stage (sending the results) began.
-    private async Task<long> SegmentAsync(SegmentHeader header, List<OutputKind> outputs, ModelEntry entry, IAsyncStreamReader<SegmentRequest> requests,
-        ChannelWriter<SegmentResponse> responses, Stopwatch clock, long stage, CancellationToken cancellationToken)
+    private async Task<long> SegmentAsync(SegmentHeader header, List<OutputKind> outputs, ModelEntry entry, RequestStream requests, Admission admission,
+        ChannelWriter<SegmentResponse> responses, Stopwatch clock, CancellationToken cancellationToken)
     {
+        long stage = Stopwatch.GetTimestamp();
         string tempRoot = Path.Combine(Path.GetFullPath(_options.DataPath), "tmp");
         using var spool = new UploadSpool(Path.Combine(tempRoot, Guid.NewGuid().ToString("N")), _options.MaxUploadBytes, _options.MaxUploadFiles,
             allowSubfolders: false, _metrics);
         string inputDir = spool.Root;
         await Progress(responses, "upload", 0, cancellationToken).ConfigureAwait(false);
-        while (await requests.MoveNext(cancellationToken).ConfigureAwait(false))
+        while (await requests.MoveNextAsync(cancellationToken).ConfigureAwait(false))
         {
             var message = requests.Current;
             if (message.PayloadCase != SegmentRequest.PayloadOneofCase.Chunk)
@@ -131,6 +149,12 @@ public sealed class SegmentationEngine
         await spool.CompleteAsync().ConfigureAwait(false);
         await Progress(responses, "upload", 1, cancellationToken).ConfigureAwait(false);
         stage = _metrics.SegmentStage("upload", stage);
+
+        // the upload is on disk: wait for a slot (first come, first served), then read, predict and write in it
+        await Progress(responses, "queue", 0, cancellationToken).ConfigureAwait(false);
+        await admission.WaitForSlotAsync(cancellationToken).ConfigureAwait(false);
+        await Progress(responses, "queue", 1, cancellationToken).ConfigureAwait(false);
+        stage = _metrics.SegmentStage("admission", stage);
 
         await Progress(responses, "read", 0, cancellationToken).ConfigureAwait(false);
         var image = await ReadInputAsync(spool, header.SeriesInstanceUid, cancellationToken).ConfigureAwait(false);
@@ -184,6 +208,7 @@ public sealed class SegmentationEngine
         }
 
         stage = _metrics.SegmentStage("write", stage);
+        admission.Complete(); // the slot goes to the next request while this one's results are sent
 
         var result = new SegmentResult
         {

@@ -6,8 +6,9 @@ namespace Edu.Imaging.Preprocessing;
 
 /// <summary>
 /// The standard steps that move voxels: <c>resample(spacing=XxYxZ)</c> (linear, to a target spacing;
-/// 2-D images keep z) and <c>resize(size=WxH, pad=)</c> (bilinear in-plane scaling that keeps the
-/// aspect ratio, then centred padding). Labels go back with nearest neighbour onto the input grid.
+/// 2-D images keep z) and <c>resize(size=WxH, pad=, upscale=)</c> (bilinear in-plane scaling that keeps the
+/// aspect ratio, then centred padding; with <c>upscale=false</c> an image that already fits is left as it is,
+/// neither scaled up nor padded). Labels go back with nearest neighbour onto the input grid.
 /// </summary>
 public sealed class GeometricStep : IPreprocessingStep
 {
@@ -25,7 +26,7 @@ public sealed class GeometricStep : IPreprocessingStep
     /// <inheritdoc />
     public string Description => Name == StandardStepNames.Resample
         ? "resample(spacing=XxYxZ): linear resampling to a target spacing in mm"
-        : "resize(size=WxH, pad=0): keep the aspect ratio, scale to fit, pad centred";
+        : "resize(size=WxH, pad=0, upscale=true): keep the aspect ratio, scale to fit, pad centred; upscale=false leaves an image that fits as it is";
 
     /// <inheritdoc />
     public PreprocessingStepResult Apply(ImageVolume image, PreprocessingStepSpec spec)
@@ -53,7 +54,20 @@ public sealed class GeometricStep : IPreprocessingStep
             if (size.Length != 2 || size.Any(t => t < 1)) throw new Abstractions.Errors.InvalidInputException(spec.ToString(), "size needs two values WxH");
             ww = (int)size[0]; hh = (int)size[1];
             pad = (float)spec.GetDouble("pad", 0);
+            bool upscale = spec.GetString("upscale", "true").ToLowerInvariant() switch
+            {
+                "true" or "1" => true,
+                "false" or "0" => false,
+                var other => throw new Abstractions.Errors.InvalidInputException(spec.ToString(), $"upscale must be true or false, not '{other}'"),
+            };
             double scale = Math.Min(ww / (double)s.X, hh / (double)s.Y);
+            if (!upscale && scale >= 1)
+            {
+                // already fits: scaling up adds no information and costs the square of the factor in every later step
+                ww = s.X;
+                hh = s.Y;
+                scale = 1;
+            }
             nx = Math.Clamp((int)Math.Round(s.X * scale), 1, ww);
             ny = Math.Clamp((int)Math.Round(s.Y * scale), 1, hh);
             nz = s.Z;

@@ -1,0 +1,179 @@
+using Edu.V1;
+using Grpc.Core;
+
+namespace Edu.Client;
+
+/// <summary>
+/// Runs <c>SegmentationService.Segment</c> calls the way every client of a worker should: the header goes first, and the
+/// input files follow in 1 MiB chunks only once the worker has admitted the request (its first answer, progress
+/// <c>upload</c> 0), so that a busy answer costs neither side an upload; an answer that comes before the upload finished (a busy worker, an
+/// unknown model, a bad input) ends the upload quietly and is reported as the worker's status, never as the transport's
+/// error on the write; a busy answer is retried after the worker's <c>retry-after-ms</c> hint with jitter, up to the
+/// deadline (<see cref="SegmentRetryPolicy"/>). Every other status is thrown as the <see cref="RpcException"/> the worker
+/// sent (its status code, detail and trailers).
+/// </summary>
+public sealed class SegmentClient
+{
+    private readonly SegmentationService.SegmentationServiceClient _client;
+    private readonly SegmentRetryPolicy _retry;
+    private readonly int _chunkBytes;
+
+    /// <summary>Creates a client over <paramref name="invoker"/> (e.g. <see cref="EduChannel.Open"/>'s, which adds the API key).</summary>
+    public SegmentClient(CallInvoker invoker, SegmentRetryPolicy? retry = null, int chunkBytes = FileChunks.DefaultChunkBytes)
+    {
+        ArgumentNullException.ThrowIfNull(invoker);
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkBytes, 1);
+        _client = new SegmentationService.SegmentationServiceClient(invoker);
+        _retry = retry ?? SegmentRetryPolicy.Default;
+        _chunkBytes = chunkBytes;
+    }
+
+    /// <summary>
+    /// Segments <paramref name="files"/> (one image, or the DICOM files of one series) as <paramref name="header"/> asks.
+    /// Each result file is written to the stream <paramref name="openResult"/> returns for its name (disposed here).
+    /// Throws the worker's <see cref="RpcException"/> when it refuses or fails the request, the last busy answer when the
+    /// deadline leaves no time for another try, and <see cref="OperationCanceledException"/> when
+    /// <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    public async Task<SegmentOutcome> SegmentAsync(SegmentHeader header, IReadOnlyList<string> files, Func<string, Stream> openResult, DateTime deadline,
+        IProgress<SegmentProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(files);
+        ArgumentNullException.ThrowIfNull(openResult);
+        if (files.Count == 0) throw new ArgumentException("at least one file to upload", nameof(files));
+        long total = 0;
+        foreach (var file in files) total += new FileInfo(file).Length;
+        int busy = 0;
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var (result, status, written) = await AttemptAsync(header, files, total, openResult, deadline, attempt, progress, cancellationToken).ConfigureAwait(false);
+                return new SegmentOutcome(result, status, written, attempt, busy);
+            }
+            catch (RpcException e) when (_retry.RetryBusy && EduChannel.RetryAfter(e) is { } hint && attempt < _retry.MaxAttempts)
+            {
+                busy++;
+                var delay = _retry.Delay(hint, Random.Shared);
+                var last = _retry.RetryUntil is { } until && until.ToUniversalTime() < deadline.ToUniversalTime() ? until.ToUniversalTime() : deadline.ToUniversalTime();
+                if (DateTime.UtcNow + delay >= last) throw; // no time left for another try: the busy answer is the answer
+                progress?.Report(new SegmentProgress("busy", 0, attempt, delay));
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<(SegmentResult Result, SegmentStatus Status, List<string> Files)> AttemptAsync(SegmentHeader header, IReadOnlyList<string> files,
+        long total, Func<string, Stream> openResult, DateTime deadline, int attempt, IProgress<SegmentProgress>? progress, CancellationToken cancellationToken)
+    {
+        using var call = _client.Segment(deadline: deadline, cancellationToken: cancellationToken);
+        var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reading = ReadAsync(call.ResponseStream, openResult, attempt, progress, answered, cancellationToken);
+        try
+        {
+            await UploadAsync(call.RequestStream, header, files, total, attempt, progress, answered.Task, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // a local failure (a file that cannot be read, the caller's cancellation): end the call, then let the reader finish
+            call.Dispose();
+            try { await reading.ConfigureAwait(false); } catch (Exception) { /* the local failure is the one to report */ }
+            throw;
+        }
+        return await reading.ConfigureAwait(false);
+    }
+
+    // Sends the header, waits for the worker's first answer, then sends every chunk and half-closes; returns early (quietly)
+    // when the worker already ended the call: its answer (status and trailers) is then what the response stream reports.
+    private async Task UploadAsync(IClientStreamWriter<SegmentRequest> requests, SegmentHeader header, IReadOnlyList<string> files, long total,
+        int attempt, IProgress<SegmentProgress>? progress, Task answered, CancellationToken cancellationToken)
+    {
+        if (!await TryWriteAsync(requests, new SegmentRequest { Header = header }, cancellationToken).ConfigureAwait(false)) return;
+        // admitted (progress "upload" 0), or refused: a busy worker, an unknown model, a bad header; the status follows
+        await answered.WaitAsync(cancellationToken).ConfigureAwait(false);
+        long sent = 0;
+        foreach (var file in files)
+            await foreach (var chunk in FileChunks.ReadAsync(file, Path.GetFileName(file), _chunkBytes, cancellationToken).ConfigureAwait(false))
+            {
+                if (!await TryWriteAsync(requests, new SegmentRequest { Chunk = chunk }, cancellationToken).ConfigureAwait(false)) return;
+                sent += chunk.Data.Length;
+                progress?.Report(new SegmentProgress("upload", total == 0 ? 1 : (double)sent / total, attempt));
+            }
+        try
+        {
+            await requests.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (EndedByWorker(e, cancellationToken))
+        {
+            // answered already
+        }
+    }
+
+    private static async Task<bool> TryWriteAsync(IClientStreamWriter<SegmentRequest> requests, SegmentRequest message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await requests.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (EndedByWorker(e, cancellationToken))
+        {
+            return false;
+        }
+    }
+
+    // A write fails once the worker has ended the call (its status is on the way, or here): Grpc.Net.Client says so with an
+    // RpcException (Cancelled, or the call's status), an InvalidOperationException (the call is complete) or an IOException.
+    private static bool EndedByWorker(Exception e, CancellationToken cancellationToken) =>
+        !cancellationToken.IsCancellationRequested && e is RpcException or InvalidOperationException or IOException or OperationCanceledException;
+
+    // Reads every answer; `answered` completes at the first one, or when the call ends without any.
+    private static async Task<(SegmentResult Result, SegmentStatus Status, List<string> Files)> ReadAsync(IAsyncStreamReader<SegmentResponse> responses,
+        Func<string, Stream> openResult, int attempt, IProgress<SegmentProgress>? progress, TaskCompletionSource answered, CancellationToken cancellationToken)
+    {
+        SegmentResult? result = null;
+        SegmentStatus? status = null;
+        var names = new List<string>();
+        var streams = new Dictionary<string, Stream>(StringComparer.Ordinal);
+        try
+        {
+            while (await responses.MoveNext(cancellationToken).ConfigureAwait(false))
+            {
+                answered.TrySetResult();
+                var r = responses.Current;
+                switch (r.EventCase)
+                {
+                    case SegmentResponse.EventOneofCase.Progress when r.Progress.Stage != "upload": // the upload's progress is the client's to tell
+                        progress?.Report(new SegmentProgress(r.Progress.Stage, r.Progress.Fraction, attempt));
+                        break;
+                    case SegmentResponse.EventOneofCase.Result:
+                        result = r.Result;
+                        break;
+                    case SegmentResponse.EventOneofCase.File:
+                        string name = Path.GetFileName(r.File.FileName);
+                        if (name.Length == 0 || (result is not null && !result.Files.Contains(name)))
+                            throw new RpcException(new Status(StatusCode.Internal, $"the worker sent a result file '{r.File.FileName}' its result header does not list"));
+                        if (!streams.TryGetValue(name, out var stream))
+                        {
+                            streams[name] = stream = openResult(name);
+                            names.Add(name);
+                        }
+                        await stream.WriteAsync(r.File.Data.Memory, cancellationToken).ConfigureAwait(false);
+                        break;
+                    case SegmentResponse.EventOneofCase.Status:
+                        status = r.Status;
+                        break;
+                }
+            }
+        }
+        finally
+        {
+            answered.TrySetResult();
+            foreach (var stream in streams.Values) await stream.DisposeAsync().ConfigureAwait(false);
+        }
+        if (result is null || status is not { Ok: true })
+            throw new RpcException(new Status(StatusCode.Internal, $"the worker ended the call without a result ({status?.Message ?? "no status"})"));
+        return (result, status, names);
+    }
+}
