@@ -18,6 +18,9 @@ public sealed class SegmentClient
     private readonly SegmentRetryPolicy _retry;
     private readonly int _chunkBytes;
 
+    /// <summary>The progress stage by which the worker refuses a request before its status: end the request stream.</summary>
+    public const string RefusedStage = "refused";
+
     /// <summary>Creates a client over <paramref name="invoker"/> (e.g. <see cref="EduChannel.Open"/>'s, which adds the API key).</summary>
     public SegmentClient(CallInvoker invoker, SegmentRetryPolicy? retry = null, int chunkBytes = FileChunks.DefaultChunkBytes)
     {
@@ -68,11 +71,12 @@ public sealed class SegmentClient
         long total, Func<string, Stream> openResult, DateTime deadline, int attempt, IProgress<SegmentProgress>? progress, CancellationToken cancellationToken)
     {
         using var call = _client.Segment(deadline: deadline, cancellationToken: cancellationToken);
-        var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var reading = ReadAsync(call.ResponseStream, openResult, attempt, progress, answered, cancellationToken);
+        var answered = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var refused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reading = ReadAsync(call.ResponseStream, openResult, attempt, progress, answered, refused, cancellationToken);
         try
         {
-            await UploadAsync(call.RequestStream, header, files, total, attempt, progress, answered.Task, cancellationToken).ConfigureAwait(false);
+            await UploadAsync(call.RequestStream, header, files, total, attempt, progress, answered.Task, refused.Task, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception)
         {
@@ -84,22 +88,36 @@ public sealed class SegmentClient
         return await reading.ConfigureAwait(false);
     }
 
-    // Sends the header, waits for the worker's first answer, then sends every chunk and half-closes; returns early (quietly)
-    // when the worker already ended the call: its answer (status and trailers) is then what the response stream reports.
+    // Sends the header, waits for the worker's first answer, then sends every chunk and half-closes. Refused (busy, a bad
+    // request), it half-closes at once, so that the worker can end the call cleanly; the status and trailers then come
+    // through the response stream. A write that fails means the worker ended the call: its answer is on the way.
     private async Task UploadAsync(IClientStreamWriter<SegmentRequest> requests, SegmentHeader header, IReadOnlyList<string> files, long total,
-        int attempt, IProgress<SegmentProgress>? progress, Task answered, CancellationToken cancellationToken)
+        int attempt, IProgress<SegmentProgress>? progress, Task<bool> admitted, Task refused, CancellationToken cancellationToken)
     {
         if (!await TryWriteAsync(requests, new SegmentRequest { Header = header }, cancellationToken).ConfigureAwait(false)) return;
-        // admitted (progress "upload" 0), or refused: a busy worker, an unknown model, a bad header; the status follows
-        await answered.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!await admitted.WaitAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await TryCompleteAsync(requests, cancellationToken).ConfigureAwait(false);
+            return;
+        }
         long sent = 0;
         foreach (var file in files)
             await foreach (var chunk in FileChunks.ReadAsync(file, Path.GetFileName(file), _chunkBytes, cancellationToken).ConfigureAwait(false))
             {
+                if (refused.IsCompleted) // e.g. over the worker's upload limit: stop sending, end the stream
+                {
+                    await TryCompleteAsync(requests, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
                 if (!await TryWriteAsync(requests, new SegmentRequest { Chunk = chunk }, cancellationToken).ConfigureAwait(false)) return;
                 sent += chunk.Data.Length;
                 progress?.Report(new SegmentProgress("upload", total == 0 ? 1 : (double)sent / total, attempt));
             }
+        await TryCompleteAsync(requests, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task TryCompleteAsync(IClientStreamWriter<SegmentRequest> requests, CancellationToken cancellationToken)
+    {
         try
         {
             await requests.CompleteAsync().ConfigureAwait(false);
@@ -128,9 +146,11 @@ public sealed class SegmentClient
     private static bool EndedByWorker(Exception e, CancellationToken cancellationToken) =>
         !cancellationToken.IsCancellationRequested && e is RpcException or InvalidOperationException or IOException or OperationCanceledException;
 
-    // Reads every answer; `answered` completes at the first one, or when the call ends without any.
+    // Reads every answer; `admitted` completes at the first one: true for admission (progress "upload" 0), false when the
+    // worker refused the request (progress "refused", its status follows) or the call ended without any answer.
     private static async Task<(SegmentResult Result, SegmentStatus Status, List<string> Files)> ReadAsync(IAsyncStreamReader<SegmentResponse> responses,
-        Func<string, Stream> openResult, int attempt, IProgress<SegmentProgress>? progress, TaskCompletionSource answered, CancellationToken cancellationToken)
+        Func<string, Stream> openResult, int attempt, IProgress<SegmentProgress>? progress, TaskCompletionSource<bool> admitted, TaskCompletionSource refused,
+        CancellationToken cancellationToken)
     {
         SegmentResult? result = null;
         SegmentStatus? status = null;
@@ -140,11 +160,15 @@ public sealed class SegmentClient
         {
             while (await responses.MoveNext(cancellationToken).ConfigureAwait(false))
             {
-                answered.TrySetResult();
                 var r = responses.Current;
+                bool refusal = r.EventCase == SegmentResponse.EventOneofCase.Progress && r.Progress.Stage == RefusedStage;
+                admitted.TrySetResult(!refusal);
+                if (refusal) refused.TrySetResult();
                 switch (r.EventCase)
                 {
-                    case SegmentResponse.EventOneofCase.Progress when r.Progress.Stage != "upload": // the upload's progress is the client's to tell
+                    case SegmentResponse.EventOneofCase.Progress when r.Progress.Stage is "upload" or RefusedStage:
+                        break; // the upload's progress is the client's to tell; a refusal's status follows
+                    case SegmentResponse.EventOneofCase.Progress:
                         progress?.Report(new SegmentProgress(r.Progress.Stage, r.Progress.Fraction, attempt));
                         break;
                     case SegmentResponse.EventOneofCase.Result:
@@ -169,7 +193,7 @@ public sealed class SegmentClient
         }
         finally
         {
-            answered.TrySetResult();
+            admitted.TrySetResult(false);
             foreach (var stream in streams.Values) await stream.DisposeAsync().ConfigureAwait(false);
         }
         if (result is null || status is not { Ok: true })

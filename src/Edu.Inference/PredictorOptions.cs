@@ -51,7 +51,7 @@ public sealed record PredictorOptions
     /// <summary>
     /// Sliding windows per forward pass; 0 (default): sized to memory by <see cref="WindowBatch.Choose"/> (as many as
     /// fit a share of the memory, at most <see cref="WindowBatch.MaxWindows"/>). On the CPU one window per pass
-    /// costs 1.6× the time of 32 per pass for a 64×64 window of a small net (docs/benchmarks.md, gRPC section).
+    /// costs 3.5× the time of 32 per pass for a 64×64 window of a small net (docs/benchmarks.md, "Windows per pass").
     /// </summary>
     public int BatchSize { get; init; }
 
@@ -70,7 +70,7 @@ public sealed record PredictorOptions
         if (!(Threshold > 0 && Threshold < 1))
             throw new InvalidInputException("threshold", $"{Threshold} is not strictly between 0 and 1");
         if (BatchSize is < 0 or > 256)
-            throw new InvalidInputException("batch size", $"{BatchSize} is not between 1 and 256 (0: sized to memory)");
+            throw new InvalidInputException("windows per batch", $"{BatchSize} is not between 1 and 256 (0: sized to memory)");
         if (PatchSize is { } p && (p.Count is < 1 or > 3 || p.Any(v => v is < 1 or > 4096)))
             throw new InvalidInputException("patch size", $"[{string.Join(", ", p)}] needs 1 to 3 values between 1 and 4096");
     }

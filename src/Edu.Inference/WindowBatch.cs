@@ -4,7 +4,10 @@ namespace Edu.Inference;
 /// How many sliding windows go through the net in one forward pass when <see cref="PredictorOptions.BatchSize"/> is 0:
 /// as many as fit <see cref="DefaultBudgetBytes"/> by an estimate of a window's activations, at most
 /// <see cref="MaxWindows"/>. One window per pass leaves the CPU waiting on per-call overhead (and, with idle OpenMP
-/// threads sleeping, on waking them for every layer); more than 32 gained nothing measurable and only costs memory.
+/// threads sleeping, on waking them for every layer); past about 128 MiB of activations a pass gets slower per window,
+/// as they no longer stay in the caches. Measured with <c>edu bench infer</c> on a 2-core AMD EPYC (Zen 4), ms per window
+/// for batches of 1 / 8 / 32: unet base 8 at 64² 2.67 / 1.35 / 0.77; base 32 at 128² 54.7 / 30.5 / 37.7; base 32 at
+/// 256² 138 / 171 / 207 (docs/benchmarks.md, "Windows per pass").
 /// </summary>
 public static class WindowBatch
 {
@@ -17,8 +20,8 @@ public static class WindowBatch
     /// </summary>
     public const int BytesPerVoxelAndChannel = 64;
 
-    /// <summary>The memory the windows of one pass may use: 512 MiB, or a sixteenth of the memory available to the process when less.</summary>
-    public static long DefaultBudgetBytes => Math.Min(512L << 20, Math.Max(64L << 20, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 16));
+    /// <summary>The memory the windows of one pass may use: 128 MiB, or a sixteenth of the memory available to the process when less.</summary>
+    public static long DefaultBudgetBytes => Math.Min(128L << 20, Math.Max(32L << 20, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 16));
 
     /// <summary>Windows per pass for windows of <paramref name="patch"/> voxels (any order) through a net of <paramref name="baseChannels"/>.</summary>
     public static int Choose(IReadOnlyList<int> patch, int baseChannels, long? budgetBytes = null)

@@ -57,6 +57,7 @@ public static class BenchGrpcCommand
         [property: JsonPropertyName("p99_ms")] double P99Ms,
         [property: JsonPropertyName("busy_replies")] int BusyReplies,
         [property: JsonPropertyName("errors")] IReadOnlyDictionary<string, int> Errors,
+        [property: JsonPropertyName("error_details")] IReadOnlyDictionary<string, string> ErrorDetails,
         [property: JsonPropertyName("rejected")] IReadOnlyDictionary<string, double> Rejected);
 
     /// <summary>Creates the command.</summary>
@@ -235,11 +236,13 @@ public static class BenchGrpcCommand
         int completed = 0, busy = 0;
         var errors = new System.Collections.Concurrent.ConcurrentDictionary<string, int>(StringComparer.Ordinal);
         var latencies = new System.Collections.Concurrent.ConcurrentBag<double>();
+        var details = new System.Collections.Concurrent.ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         var rejectedBefore = RejectedTotals(metrics);
         var watch = Stopwatch.StartNew();
         var end = DateTime.UtcNow.AddSeconds(seconds);
         var segment = new SegmentClient(invoker, SegmentRetryPolicy.Default with { RetryUntil = end });
         var header = new SegmentHeader { Model = "bench", Outputs = { OutputKind.Nifti } };
+        var countBusy = new BusyCounter(() => Interlocked.Increment(ref busy)); // every busy answer that is retried
         var workers = Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
         {
             while (DateTime.UtcNow < end)
@@ -247,9 +250,8 @@ public static class BenchGrpcCommand
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
-                    var outcome = await segment.SegmentAsync(header, [image], _ => Stream.Null, DateTime.UtcNow.AddMinutes(10), cancellationToken: ct).ConfigureAwait(false);
+                    await segment.SegmentAsync(header, [image], _ => Stream.Null, DateTime.UtcNow.AddMinutes(10), countBusy, ct).ConfigureAwait(false);
                     Interlocked.Increment(ref completed);
-                    Interlocked.Add(ref busy, outcome.BusyReplies);
                     latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 }
                 catch (RpcException e) when (EduChannel.RetryAfter(e) is not null)
@@ -259,6 +261,7 @@ public static class BenchGrpcCommand
                 catch (RpcException e)
                 {
                     errors.AddOrUpdate(e.StatusCode.ToString(), 1, (_, n) => n + 1);
+                    details.TryAdd(e.StatusCode.ToString(), e.Status.Detail); // the first of each code, to tell what happened
                 }
             }
         }, ct)).ToList();
@@ -268,7 +271,16 @@ public static class BenchGrpcCommand
             .ToDictionary(kv => kv.Key, kv => kv.Value);
         return new ThroughputRun(clients, Math.Round(elapsed, 1), completed, Math.Round(completed / elapsed, 2),
             Math.Round(BenchStatistics.Percentile(latencies, 50), 0), Math.Round(BenchStatistics.Percentile(latencies, 99), 0), busy,
-            errors.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(), rejected);
+            errors.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(), details.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(), rejected);
+    }
+
+    // Counts the library client's "busy" reports on the calling thread (Progress<T> would post them to the thread pool).
+    private sealed class BusyCounter(Action count) : IProgress<SegmentProgress>
+    {
+        public void Report(SegmentProgress value)
+        {
+            if (value.Stage == "busy") count();
+        }
     }
 
     private static Dictionary<string, double> RejectedTotals(WorkerMetrics metrics) =>

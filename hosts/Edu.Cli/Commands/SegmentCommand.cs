@@ -36,6 +36,8 @@ public static class SegmentCommand
         [property: JsonPropertyName("size")] int[] Size,
         [property: JsonPropertyName("outputs")] IReadOnlyList<string> Outputs,
         [property: JsonPropertyName("labels")] IReadOnlyList<LabelReport> Labels,
+        [property: JsonPropertyName("windows")] int Windows,
+        [property: JsonPropertyName("windows_per_batch")] int WindowsPerBatch,
         [property: JsonPropertyName("seconds")] StageSeconds Seconds);
 
     /// <summary>Wall-clock seconds of one case: reading the input, the prediction (preprocessing, net, postprocessing), writing the outputs.</summary>
@@ -66,11 +68,15 @@ public static class SegmentCommand
         var threshold = new Option<float>("--threshold") { Description = "Probability threshold of a binary model.", DefaultValueFactory = _ => 0.5f };
         var bf16 = new Option<bool>("--bf16") { Description = "Run the net in bfloat16." };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var windowsPerBatch = new Option<int>("--windows-per-batch")
+        {
+            Description = "Sliding windows per forward pass, 1 to 256; 0 (default) sizes it to memory (up to 32).", DefaultValueFactory = _ => 0,
+        };
         var series = new Option<string?>("--series") { Description = "SeriesInstanceUID to read when a DICOM folder holds several series." };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object with every case's outputs and label volumes." };
         var command = new Command("segment", "Segment images with a trained model; write label maps (NIfTI or PNG) and overlays, print label volumes in ml.")
         {
-            inputs, model, output, overlay, dicomSeg, tta, overlap, patch, largest, threshold, bf16, device, series, json,
+            inputs, model, output, overlay, dicomSeg, tta, overlap, patch, largest, threshold, bf16, device, windowsPerBatch, series, json,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -83,6 +89,7 @@ public static class SegmentCommand
                 KeepLargestComponent = parse.GetValue(largest),
                 Threshold = parse.GetValue(threshold),
                 BFloat16 = parse.GetValue(bf16),
+                BatchSize = parse.GetValue(windowsPerBatch),
             };
             var report = Run(parse.GetValue(model)!, parse.GetValue(inputs)!, parse.GetValue(output)!, options,
                 parse.GetValue(overlay), parse.GetValue(dicomSeg), parse.GetValue(series), !parse.GetValue(json), cancellationToken);
@@ -166,7 +173,7 @@ public static class SegmentCommand
             var labels = prediction.Statistics.Select(s => new LabelReport(s.Label, s.Name, s.Voxels, Math.Round(s.VolumeMl, 6))).ToList();
             static double Seconds(long from, long to) => Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(from, to).TotalSeconds, 3);
             var seconds = new StageSeconds(Seconds(started, read), Seconds(read, predicted), Seconds(predicted, System.Diagnostics.Stopwatch.GetTimestamp()));
-            reports.Add(new CaseReport(item.Name, item.Files, image.Size.ToArray(), outputs, labels, seconds));
+            reports.Add(new CaseReport(item.Name, item.Files, image.Size.ToArray(), outputs, labels, prediction.Windows, prediction.WindowsPerBatch, seconds));
             if (verbose)
             {
                 Console.Out.WriteLine($"{item.Name}: {image.Size.X} × {image.Size.Y} × {image.Size.Z} → {string.Join(", ", outputs.Select(Path.GetFileName))}");

@@ -7,11 +7,13 @@ using Grpc.Core;
 namespace Edu.Worker.Segmentation;
 
 /// <summary>
-/// A Segment call's request stream: each read waits at most the idle limit (then <see cref="UploadStalledException"/>),
-/// a client that resets the stream ends the call as <see cref="ClientGoneException"/>, and it knows whether the client has half-closed it. <see cref="DrainAsync"/> reads what the client is still sending
-/// after an early answer, briefly: a stream the worker answers before the client finished it is reset
-/// (RST_STREAM NO_ERROR), and Kestrel keeps such a stream for 5 s; more than 200 of them on one connection and Kestrel
-/// refuses new streams (ENHANCE_YOUR_CALM), then closes the connection, which every call on it sees as UNAVAILABLE.
+/// A Segment call's request stream: each read waits at most the idle limit (then <see cref="UploadStalledException"/>);
+/// a client that resets the stream ends the call as <see cref="ClientGoneException"/>; and it knows whether the client
+/// has half-closed it. <see cref="DrainAsync"/> reads what the client is still sending after the worker refused the
+/// request, until the client ends its stream, briefly. Kestrel keeps a stream the client has neither ended nor reset
+/// for up to 5 s after the call; past 200 of them on one connection it refuses new streams (ENHANCE_YOUR_CALM, which
+/// clients report as RESOURCE_EXHAUSTED without a retry hint), then closes the connection, which every call on it sees
+/// as UNAVAILABLE.
 /// </summary>
 internal sealed class RequestStream
 {

@@ -72,8 +72,32 @@ public sealed class SegmentationEngine
         catch (EduException e) when (!cancellationToken.IsCancellationRequested)
         {
             if (e is WorkerBusyException busy) _metrics.SegmentationRejected(busy.Reason);
-            if (!stream.Ended && e is not (UploadStalledException or ClientGoneException)) await stream.DrainAsync(cancellationToken).ConfigureAwait(false);
+            if (!stream.Ended && e is not (UploadStalledException or ClientGoneException))
+            {
+                // Refused while the client's stream is open: say so, and end the call only once the client has ended its
+                // stream too. Kestrel holds every stream the client has not ended for up to 5 s, and past 200 of them on one
+                // connection it refuses new ones (ENHANCE_YOUR_CALM), then closes the connection: UNAVAILABLE for every
+                // call on it (docs/worker.md).
+                await TryWriteRefusedAsync(responses, cancellationToken).ConfigureAwait(false);
+                await stream.DrainAsync(cancellationToken).ConfigureAwait(false);
+            }
             throw;
+        }
+    }
+
+    /// <summary>The progress stage that tells a client its request is refused and the status follows once it ends its stream.</summary>
+    public const string RefusedStage = "refused";
+
+    private static async Task TryWriteRefusedAsync(IServerStreamWriter<SegmentResponse> responses, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await responses.WriteAsync(new SegmentResponse { Progress = new Edu.V1.Progress { Stage = RefusedStage, Fraction = 1 } }, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException)
+        {
+            // the client went away: the status goes nowhere either
         }
     }
 

@@ -77,6 +77,17 @@ public sealed class SegmentCommandTests : IDisposable
         var seconds = item.GetProperty("seconds");
         Assert.True(seconds.GetProperty("predict").GetDouble() > 0);
         Assert.True(seconds.GetProperty("read").GetDouble() >= 0 && seconds.GetProperty("write").GetDouble() >= 0);
+        Assert.True(item.GetProperty("windows").GetInt32() >= 1);
+        Assert.InRange(item.GetProperty("windows_per_batch").GetInt32(), 1, item.GetProperty("windows").GetInt32());
+
+        // one window per pass gives the same labels; an impossible count is the user's error, named
+        var single = EduProcess.Run(["segment", "--model", runDir, input, "--out", Dir("out-1"), "--windows-per-batch", "1", "--json"]);
+        Assert.True(single.ExitCode == 0, single.StdErr);
+        Assert.Equal(1, JsonDocument.Parse(single.StdOut.Trim()).RootElement.GetProperty("cases")[0].GetProperty("windows_per_batch").GetInt32());
+        Assert.Equal(labels.Voxels, ImageReaderRegistry.CreateDefault().Read(Dir("out-1", "xray_000_seg.png")).Voxels);
+        var bad = EduProcess.Run(["segment", "--model", runDir, input, "--out", Dir("out-bad"), "--windows-per-batch", "300"]);
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("windows per batch", bad.StdErr);
 
         byte[] before = File.ReadAllBytes(seg);
         var again = EduProcess.Run(["segment", "--model", runDir, input, "--out", Dir("out"), "--overlay"]);
