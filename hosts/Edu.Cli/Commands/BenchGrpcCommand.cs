@@ -256,7 +256,9 @@ public static class BenchGrpcCommand
                 }
                 catch (RpcException e) when (EduChannel.RetryAfter(e) is not null)
                 {
-                    Interlocked.Increment(ref busy); // the last busy answer of a request whose retries ran past the window
+                    // busy, and the wait it asks for ends past the window: this client's next try would not start in time
+                    Interlocked.Increment(ref busy);
+                    break;
                 }
                 catch (RpcException e)
                 {
