@@ -12,7 +12,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 py=/usr/bin/python3
-models=${MODELS:-"unet attention-unet unet-mde attention-unet-mde unetpp edu"}
+models=${MODELS:-"unet attention-unet unet-mde attention-unet-mde unetpp edu edu-dense edu-lean"}
 sizes=${SIZES-"128 256"}   # SIZES="" with WITH_3D=1 runs only the 3-D set
 configs=${CONFIGS:-"cl cf cl-avx2 cf-avx2 pt pt-cl"}
 threads=${THREADS:-2}; steps=${STEPS:-5}; warmup=${WARMUP:-2}

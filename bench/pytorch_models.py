@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch reference of the six MODELS.md networks and the train-step benchmark protocol of
+"""PyTorch reference of the eight MODELS.md networks and the train-step benchmark protocol of
 `edu bench train` (run with Debian's /usr/bin/python3 and python3-torch).
 
     /usr/bin/python3 bench/pytorch_models.py --check                 # assert MODELS.md parameter counts
@@ -85,6 +85,30 @@ class Mde(nn.Module):
         return F.relu(self.bn(self.pointwise(h)), inplace=True) + u
 
 
+class MdeLite(nn.Module):
+    """MODELS.md's MdeLite: h = e + sum_k alpha_k * (e - G_k * e), one depthwise convolution with the fused kernel
+    delta + sum_k alpha_k (delta - pad(G_k)); alpha starts at 0 (identity)."""
+    def __init__(self, d, c):
+        super().__init__()
+        self.d, self.c = d, c
+        self.kernel3 = nn.Parameter(gaussian(d, c, 3))
+        self.kernel5 = nn.Parameter(gaussian(d, c, 5))
+        self.kernel7 = nn.Parameter(gaussian(d, c, 7))
+        self.alpha = nn.Parameter(torch.zeros(3, c))
+
+    def fused_kernel(self):
+        v = (self.c,) + (1,) * (self.d + 1)
+        pad = lambda t, p: F.pad(t, (p,) * (2 * self.d)) if p else t
+        centre = pad((1 + self.alpha.sum(0)).view(v), 3)
+        blur = (self.alpha[0].view(v) * pad(self.kernel3, 2) + self.alpha[1].view(v) * pad(self.kernel5, 1)
+                + self.alpha[2].view(v) * self.kernel7)
+        return centre - blur
+
+    def forward(self, e):
+        k = self.fused_kernel().to(e.dtype)
+        return (F.conv2d if self.d == 2 else F.conv3d)(e, k, padding=3, groups=self.c)
+
+
 def widths(base, depth):
     return [base * 2 ** i for i in range(depth + 1)]
 
@@ -128,31 +152,42 @@ class UNetFamily(_Encoder):
 
 
 class Nested(_Encoder):
-    """unetpp (concatenation) and edu (MDE on the mean of the dense skips)."""
-    def __init__(self, d, cin, k, base, depth, mde):
+    """unetpp (concatenation), edu (MDE on the mean of the dense skips), edu-dense (UNet++ with E_i = MdeLite_i(X[i,0])
+    in place of X[i,0]) and edu-lean (X[i,j] = ConvBlock(2 f_i -> f_i)(cat(E_i, Up(X[i+1,j-1]))))."""
+    def __init__(self, d, cin, k, base, depth, mode):
         super().__init__(d, cin, base, depth)
-        f, self.use_mde = self.f, mde
+        f, self.mode = self.f, mode
         self.up, self.nodes = nn.ModuleDict(), nn.ModuleDict()
-        if mde:
+        if mode == "edu":
             self.mde = nn.ModuleDict()
+        elif mode in ("edu-dense", "edu-lean"):
+            self.mde = nn.ModuleList(MdeLite(d, f[i]) for i in range(depth))
         for j in range(1, depth + 1):
             for i in range(depth - j + 1):
                 self.up[f"{i}_{j}"] = up(d, f[i + 1], f[i])
-                if mde:
+                if mode == "edu":
                     self.mde[f"{i}_{j}"] = Mde(d, f[i])
-                self.nodes[f"{i}_{j}"] = ConvBlock(d, f[i] if mde else (j + 1) * f[i], f[i])
+                ci = {"unetpp": (j + 1) * f[i], "edu": f[i], "edu-dense": (j + 1) * f[i], "edu-lean": 2 * f[i]}[mode]
+                self.nodes[f"{i}_{j}"] = ConvBlock(d, ci, f[i])
         self.head = conv(d, f[0], k, 1, True)
 
     def forward(self, x):
         X = [[t] for t in self.encode(x)]
+        if self.mode in ("edu-dense", "edu-lean"):
+            E = [self.mde[i](X[i][0]) for i in range(self.depth)]
         for j in range(1, self.depth + 1):
             for i in range(self.depth - j + 1):
                 u = self.up[f"{i}_{j}"](X[i + 1][j - 1])
-                if self.use_mde:
+                node = self.nodes[f"{i}_{j}"]
+                if self.mode == "edu":
                     s = X[i][0] if j == 1 else sum(X[i][:j]) / j
-                    X[i].append(self.nodes[f"{i}_{j}"](self.mde[f"{i}_{j}"](s, u)))
+                    X[i].append(node(self.mde[f"{i}_{j}"](s, u)))
+                elif self.mode == "edu-dense":
+                    X[i].append(node(torch.cat([E[i]] + X[i][1:j] + [u], 1)))
+                elif self.mode == "edu-lean":
+                    X[i].append(node(torch.cat([E[i], u], 1)))
                 else:
-                    X[i].append(self.nodes[f"{i}_{j}"](torch.cat(X[i][:j] + [u], 1)))
+                    X[i].append(node(torch.cat(X[i][:j] + [u], 1)))
         return self.head(X[0][self.depth])
 
 
@@ -163,8 +198,10 @@ def create(name, d, cin, k, base=None, depth=4):
         "attention-unet": lambda: UNetFamily(d, cin, k, base, depth, True, False),
         "unet-mde": lambda: UNetFamily(d, cin, k, base, depth, False, True),
         "attention-unet-mde": lambda: UNetFamily(d, cin, k, base, depth, True, True),
-        "unetpp": lambda: Nested(d, cin, k, base, depth, False),
-        "edu": lambda: Nested(d, cin, k, base, depth, True),
+        "unetpp": lambda: Nested(d, cin, k, base, depth, "unetpp"),
+        "edu": lambda: Nested(d, cin, k, base, depth, "edu"),
+        "edu-dense": lambda: Nested(d, cin, k, base, depth, "edu-dense"),
+        "edu-lean": lambda: Nested(d, cin, k, base, depth, "edu-lean"),
     }[name]()
 
 
@@ -172,6 +209,7 @@ TABLE = {  # MODELS.md: (2D cin1 K1), (2D cin3 K1), (3D cin4 K4)
     "unet": (7762465, 7763041, 5647732), "attention-unet": (7851197, 7851773, 5670344),
     "unet-mde": (7108385, 7108961, 5201972), "attention-unet-mde": (7197117, 7197693, 5224584),
     "unetpp": (9045249, 9045825, 6554084), "edu": (7887617, 7888193, 5781604),
+    "edu-dense": (9086529, 9087105, 6673604), "edu-lean": (8773185, 8773761, 6438596),
 }
 
 

@@ -12,7 +12,7 @@ public sealed record TrainingOptions
     /// <summary>Dataset folder: nnU-Net v2 layout (<c>dataset.json</c>, <c>imagesTr</c>, <c>labelsTr</c>) or plain 2-D (<c>images</c>, <c>masks</c>).</summary>
     [JsonPropertyName("dataset")] public required string Dataset { get; init; }
 
-    /// <summary>Catalogue name of the network (<c>unet</c>, <c>attention-unet</c>, <c>unet-mde</c>, <c>attention-unet-mde</c>, <c>unetpp</c>, <c>edu</c>).</summary>
+    /// <summary>Catalogue name of the network (<c>unet</c>, <c>attention-unet</c>, <c>unet-mde</c>, <c>attention-unet-mde</c>, <c>unetpp</c>, <c>edu</c>, <c>edu-dense</c>, <c>edu-lean</c>).</summary>
     [JsonPropertyName("model")] public string Model { get; init; } = "edu";
 
     /// <summary>Base channel width (null: the spec's default, 32 in 2-D and 16 in 3-D).</summary>

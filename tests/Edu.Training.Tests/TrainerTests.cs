@@ -51,6 +51,23 @@ public sealed class TrainerTests
         Assert.Equal(TrainingEventKind.Completed, events[^1].Kind);
     }
 
+    [Theory]
+    [InlineData("edu-dense")]
+    [InlineData("edu-lean")]
+    public void The_second_readings_of_edu_train_with_deep_supervision_and_publish_a_loadable_package(string name)
+    {
+        using var t = new TempFolder();
+        string data = TinyDatasets.NnUNet(t.Sub("data"), 8, 32);
+        var result = new Trainer().Run(Tiny(data, 2) with { Model = name, DeepSupervision = true }, t.Sub("run"));
+
+        Assert.Equal(2, result.History.Count);
+        Assert.All(result.History, h => Assert.True(double.IsFinite(h.TrainLoss), $"{name}: loss {h.TrainLoss}"));
+        var (manifest, model) = ModelPackage.Load(result.ModelDirectory, ModelCatalogue.CreateBuiltIn());
+        model.Dispose();
+        Assert.Equal(name, manifest.Architecture);
+        Assert.True(manifest.Hyperparameters.DeepSupervision);
+    }
+
     [Fact]
     public void Resume_after_cancellation_at_an_epoch_boundary_ends_with_the_same_weights()
     {

@@ -13,7 +13,7 @@ public static class CliPlugins
     /// <summary>The catalogue (plugins beside the CLI in <c>plugins/</c>, then <c>EDU_PLUGINS_PATH</c>).</summary>
     public static PluginCatalog Catalog => Loaded.Value;
 
-    /// <summary>The six built-in nets and every plugin's model variants.</summary>
+    /// <summary>The eight built-in nets and every plugin's model variants.</summary>
     public static ModelCatalogue Models => LoadedModels.Value;
 
     /// <summary>The status as <c>edu plugins --json</c> writes it: loaded, incompatible, missing-dependency, failed, conflict.</summary>

@@ -77,17 +77,28 @@ public sealed class Mde : Module<Tensor, Tensor, Tensor>
     }
 
     /// <summary>The fused 7×7(×7) depthwise kernel <c>δ + (1/3) Σ_k λ_k ⊙ (δ − pad(G_k))</c>, differentiable in the parameters.</summary>
-    public Tensor FusedKernel()
+    public Tensor FusedKernel() => FuseKernel(_spatialDims, _channels, _kernel3, _kernel5, _kernel7, _gain, 3);
+
+    /// <summary>
+    /// The fused 7×7(×7) depthwise kernel <c>δ + (1/<paramref name="divisor"/>) Σ_k w_k ⊙ (δ − pad(G_k))</c> for the kernels
+    /// <c>G_3, G_5, G_7</c> (<c>[C, 1, k, …]</c>) and per-channel weights <paramref name="weights"/> (<c>[3, C]</c>), differentiable
+    /// in all of them. MDE passes its gains λ and 3, <see cref="MdeLite"/> its α and 1.
+    /// </summary>
+    public static Tensor FuseKernel(int spatialDims, long channels, Tensor g3, Tensor g5, Tensor g7, Tensor weights, double divisor)
     {
+        ArgumentNullException.ThrowIfNull(g3);
+        ArgumentNullException.ThrowIfNull(g5);
+        ArgumentNullException.ThrowIfNull(g7);
+        ArgumentNullException.ThrowIfNull(weights);
         using var scope = NewDisposeScope();
-        var viewShape = _spatialDims == 2 ? new long[] { _channels, 1, 1, 1 } : new long[] { _channels, 1, 1, 1, 1 };
-        Tensor Pad(Tensor t, long p) => p == 0 ? t : functional.pad(t, Enumerable.Repeat(p, 2 * _spatialDims).ToArray());
-        // centre weight 1 + (1/3) Σ λ_k, a [C,1,1,…] tensor padded to a centred δ-like kernel
-        var centre = Pad((1 + _gain.sum(dim: 0) / 3).view(viewShape), 3);
-        var blur = _gain[0].view(viewShape) * Pad(_kernel3, 2)
-                 + _gain[1].view(viewShape) * Pad(_kernel5, 1)
-                 + _gain[2].view(viewShape) * _kernel7;
-        return (centre - blur / 3).MoveToOuterDisposeScope();
+        var viewShape = spatialDims == 2 ? new long[] { channels, 1, 1, 1 } : new long[] { channels, 1, 1, 1, 1 };
+        Tensor Pad(Tensor t, long p) => p == 0 ? t : functional.pad(t, Enumerable.Repeat(p, 2 * spatialDims).ToArray());
+        // centre weight 1 + (1/divisor) Σ w_k, a [C,1,1,…] tensor padded to a centred δ-like kernel
+        var centre = Pad((1 + weights.sum(dim: 0) / divisor).view(viewShape), 3);
+        var blur = weights[0].view(viewShape) * Pad(g3, 2)
+                 + weights[1].view(viewShape) * Pad(g5, 1)
+                 + weights[2].view(viewShape) * g7;
+        return (centre - blur / divisor).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -98,13 +109,24 @@ public sealed class Mde : Module<Tensor, Tensor, Tensor>
     public Tensor Enhance(Tensor e)
     {
         using var scope = NewDisposeScope();
-        var kernel = FusedKernel().to(e.dtype);
-        var h = _spatialDims == 2
-            ? functional.conv2d(e, kernel, padding: [3, 3], groups: _channels)
+        return Depthwise(_spatialDims, e, FusedKernel().to(e.dtype)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The depthwise "same" convolution of <paramref name="e"/> (<c>[N, C, …]</c>) with an odd <paramref name="kernel"/>
+    /// (<c>[C, 1, k, …]</c>, in <paramref name="e"/>'s dtype): direct in 2-D and on CUDA, by FFT in 3-D on the CPU
+    /// (<see cref="DepthwiseByFft"/>). The one path MDE and <see cref="MdeLite"/> share.
+    /// </summary>
+    public static Tensor Depthwise(int spatialDims, Tensor e, Tensor kernel)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        ArgumentNullException.ThrowIfNull(kernel);
+        long channels = e.shape[1], pad = kernel.shape[^1] / 2;
+        return spatialDims == 2
+            ? functional.conv2d(e, kernel, padding: [pad, pad], groups: channels)
             : e.device_type == DeviceType.CPU
                 ? DepthwiseByFft(e, kernel)
-                : functional.conv3d(e, kernel, padding: [3, 3, 3], groups: _channels);
-        return h.MoveToOuterDisposeScope();
+                : functional.conv3d(e, kernel, padding: [pad, pad, pad], groups: channels);
     }
 
     /// <summary>

@@ -8,7 +8,7 @@ using static TorchSharp.torch.nn;
 namespace Edu.Models.Catalogue;
 
 /// <summary>
-/// Model name → factory. <see cref="CreateBuiltIn"/> holds the six MODELS.md nets; plugins add theirs with
+/// Model name → factory. <see cref="CreateBuiltIn"/> holds the eight MODELS.md nets; plugins add theirs with
 /// <see cref="Register"/>, which refuses a name already taken. Thread-safe.
 /// </summary>
 public sealed class ModelCatalogue
@@ -38,12 +38,12 @@ public sealed class ModelCatalogue
     }
 
     /// <summary>The built-in names, in catalogue order.</summary>
-    public static IReadOnlyList<string> BuiltInNames { get; } = ["unet", "attention-unet", "unet-mde", "attention-unet-mde", "unetpp", "edu"];
+    public static IReadOnlyList<string> BuiltInNames { get; } = ["unet", "attention-unet", "unet-mde", "attention-unet-mde", "unetpp", "edu", "edu-dense", "edu-lean"];
 
     /// <summary>An empty catalogue.</summary>
     public ModelCatalogue() { }
 
-    /// <summary>A catalogue holding the six built-in nets.</summary>
+    /// <summary>A catalogue holding the eight built-in nets.</summary>
     public static ModelCatalogue CreateBuiltIn()
     {
         var c = new ModelCatalogue();
@@ -59,6 +59,10 @@ public sealed class ModelCatalogue
             h => new UNetPlusPlus(h.SpatialDims, h.InChannels, h.Classes, h.BaseChannels, h.Depth, h.DeepSupervision)));
         c.Register(new("edu", "E-DU: enhanced dense U-Net, UNet++ topology with MDE on every dense skip",
             h => new EDenseUNet(h.SpatialDims, h.InChannels, h.Classes, h.BaseChannels, h.Depth, h.DeepSupervision)));
+        c.Register(new("edu-dense", "E-DU, second reading: UNet++ with each encoder feature through a residual MDE (MdeLite, identity at start)",
+            h => new EduDense(h.SpatialDims, h.InChannels, h.Classes, h.BaseChannels, h.Depth, h.DeepSupervision)));
+        c.Register(new("edu-lean", "E-DU, second reading: nested decoders on MdeLite-enhanced encoder features, no dense pathway",
+            h => new EduLean(h.SpatialDims, h.InChannels, h.Classes, h.BaseChannels, h.Depth, h.DeepSupervision)));
         return c;
     }
 
@@ -118,7 +122,7 @@ public sealed class ModelCatalogue
         }));
     }
 
-    /// <summary>A catalogue of the six built-in nets and every given plugin variant (name, description, factory).</summary>
+    /// <summary>A catalogue of the eight built-in nets and every given plugin variant (name, description, factory).</summary>
     public static ModelCatalogue CreateWith(IEnumerable<(string Name, string Description, ModelVariantFactory Factory)> variants)
     {
         ArgumentNullException.ThrowIfNull(variants);

@@ -4,7 +4,7 @@ namespace Edu.Models.Catalogue;
 
 /// <summary>
 /// What a catalogue factory needs to build a net. <see cref="BaseChannels"/> null means the spec's default
-/// (32 in 2-D, 16 in 3-D); <see cref="DeepSupervision"/> applies to <c>unetpp</c> and <c>edu</c> only.
+/// (32 in 2-D, 16 in 3-D); <see cref="DeepSupervision"/> applies to <c>unetpp</c>, <c>edu</c>, <c>edu-dense</c> and <c>edu-lean</c> only.
 /// </summary>
 public sealed record ModelHyperparameters(
     [property: JsonPropertyName("spatial_dims")] int SpatialDims = 2,

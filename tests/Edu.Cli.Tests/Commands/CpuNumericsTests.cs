@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Edu.Models.Catalogue;
 
 namespace Edu.Cli.Tests.Commands;
 
@@ -23,7 +24,7 @@ public sealed partial class CpuNumericsTests : IDisposable
     public static TheoryData<string, string> NetsAndIsas()
     {
         var data = new TheoryData<string, string>();
-        foreach (string net in new[] { "unet", "attention-unet", "unet-mde", "attention-unet-mde", "unetpp", "edu" })
+        foreach (string net in ModelCatalogue.BuiltInNames)
             foreach (string isa in new[] { "default", "AVX2" })
                 data.Add(net, isa);
         return data;

@@ -13,9 +13,11 @@ public sealed class LeakTests
     [InlineData("attention-unet-mde", 2)]
     [InlineData("edu", 2)]
     [InlineData("edu", 3)]
+    [InlineData("edu-dense", 2)]
+    [InlineData("edu-lean", 3)]
     public void Many_training_and_inference_steps_leave_no_live_tensors_behind(string name, int dims)
     {
-        using var model = Catalogue.Create(name, new ModelHyperparameters(dims, 1, 1, 2, DeepSupervision: name == "edu"));
+        using var model = Catalogue.Create(name, new ModelHyperparameters(dims, 1, 1, 2, DeepSupervision: name.StartsWith("edu", StringComparison.Ordinal)));
         var optimizer = optim.Adam(model.parameters(), lr: 1e-3);
         var shape = dims == 2 ? new long[] { 2, 1, 32, 32 } : new long[] { 1, 1, 16, 16, 16 };
         Step(model, optimizer, shape); // optimizer state and grads are allocated once, on the first step

@@ -22,7 +22,7 @@ public sealed class MemoryFormatTests
     public void A_net_converts_its_input_once_and_keeps_the_cpu_layout_to_its_output(string name, int dims)
     {
         using var scope = NewDisposeScope();
-        using var model = Catalogue.Create(name, new ModelHyperparameters(dims, 2, 3, 4, Depth: 3, DeepSupervision: name is "edu" or "unetpp"));
+        using var model = Catalogue.Create(name, new ModelHyperparameters(dims, 2, 3, 4, Depth: 3, DeepSupervision: name is "unetpp" or "edu" or "edu-dense" or "edu-lean"));
         var x = TestRandom.Normal(dims == 2 ? [2, 2, 32, 32] : [2, 2, 16, 16, 16]);
         foreach (bool training in new[] { true, false })
         {

@@ -87,7 +87,7 @@ public sealed class NetBehaviourTests
     public void Deep_supervision_forward_all_returns_one_output_per_head_and_forward_their_mean()
     {
         using var scope = NewDisposeScope();
-        foreach (var name in new[] { "unetpp", "edu" })
+        foreach (var name in new[] { "unetpp", "edu", "edu-dense", "edu-lean" })
         {
             using var model = Catalogue.Create(name, new ModelHyperparameters(2, 1, 2, 4, DeepSupervision: true));
             model.eval();

@@ -14,6 +14,8 @@ public sealed class ParameterCountTests
     [InlineData("attention-unet-mde", 7_197_117, 7_197_693, 5_224_584)]
     [InlineData("unetpp", 9_045_249, 9_045_825, 6_554_084)]
     [InlineData("edu", 7_887_617, 7_888_193, 5_781_604)]
+    [InlineData("edu-dense", 9_086_529, 9_087_105, 6_673_604)]
+    [InlineData("edu-lean", 8_773_185, 8_773_761, 6_438_596)]
     public void Every_cell_of_the_MODELS_md_table_comes_out_exactly(string name, long gray2d, long rgb2d, long mri3d)
     {
         Assert.Equal(gray2d, Count(name, new ModelHyperparameters(2, 1, 1)));
@@ -31,11 +33,24 @@ public sealed class ParameterCountTests
         Assert.Equal(c * c + perChannel * c, Layers.CountParameters(mde));
     }
 
-    [Fact]
-    public void Deep_supervision_adds_one_head_per_intermediate_node()
+    [Theory]
+    [InlineData(2, 86)]
+    [InlineData(3, 498)]
+    public void One_mde_lite_has_86c_in_2d_and_498c_in_3d(int dims, long perChannel)
     {
-        long off = Count("edu", new ModelHyperparameters(2, 1, 2, 8));
-        long on = Count("edu", new ModelHyperparameters(2, 1, 2, 8, DeepSupervision: true));
+        const long c = 12;
+        using var block = ModelCatalogue.Seeded(0, () => new MdeLite(dims, c));
+        Assert.Equal(perChannel * c, Layers.CountParameters(block));
+    }
+
+    [Theory]
+    [InlineData("edu")]
+    [InlineData("edu-dense")]
+    [InlineData("edu-lean")]
+    public void Deep_supervision_adds_one_head_per_intermediate_node(string name)
+    {
+        long off = Count(name, new ModelHyperparameters(2, 1, 2, 8));
+        long on = Count(name, new ModelHyperparameters(2, 1, 2, 8, DeepSupervision: true));
         Assert.Equal(3 * (8 * 2 + 2), on - off);
     }
 
