@@ -2,7 +2,8 @@
 # Convergence on synthetic data for every modality plugin: the docs/benchmarks.md table.
 # Same data, split, seed and settings for every model. The 2-D pipelines are the plugins' with the resize
 # target cut from 512 to the data's 64 px (two CPU cores); CT and MR keep theirs and train 2-D nets on slices.
-#   bench/converge-all.sh [OUT]      env: EDU (default ./edu), MODALITIES, EPOCHS, SEEDS (default "0 1 2")
+#   bench/converge-all.sh [OUT]      env: EDU (default ./edu), MODALITIES, EPOCHS, SEEDS (default "0 1 2"),
+#                                    MODELS (comma-separated; default: edu bench converge's own list)
 # Results: OUT/seed-S/MODALITY/converge.json and .png; bench/converge-table.py OUT prints the table.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -11,6 +12,8 @@ out="${1:-$root/bench/results/converge-$(date +%Y%m%d-%H%M)}"
 modalities="${MODALITIES:-xray microscopy dermoscopy endoscopy fundus ct mr}"
 epochs="${EPOCHS:-30}"
 seeds="${SEEDS:-0 1 2}"
+models=()
+[ -n "${MODELS:-}" ] && models=(--models "$MODELS")
 mkdir -p "$out"
 for seed in $seeds; do
   for m in $modalities; do
@@ -25,6 +28,6 @@ for seed in $seeds; do
     esac
     echo "== seed $seed $m ($(date -u +%H:%M))"
     "$edu" bench converge --dataset "$out/data-$m" --out "$out/seed-$seed/$m" --epochs "$epochs" --steps 5 --batch 8 \
-      --base 8 --depth 3 --lr 0.003 --target 0.9 --seed "$seed" "${extra[@]}"
+      --base 8 --depth 3 --lr 0.003 --target 0.9 --seed "$seed" "${models[@]}" "${extra[@]}"
   done
 done
