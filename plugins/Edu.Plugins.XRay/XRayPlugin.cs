@@ -6,9 +6,9 @@ namespace Edu.Plugins.XRay;
 
 /// <summary>
 /// The Chest X-ray modality plugin: modality <c>xray</c>, its synthetic generator and the Montgomery County converter.
-/// Its pipeline scales radiographs larger than 512×512 down to fit and leaves smaller ones at their own size: scaling
-/// a 64×64 image up to 512×512 made 64 times the pixels, 225 windows of a 64-pixel patch instead of one, for no
-/// information (docs/benchmarks.md, gRPC section).
+/// Its pipeline scales every radiograph to fit 512×512, up or down, so that a net sees the anatomy at the scale it was
+/// trained at whatever the export's resolution. Synthetic datasets (<c>edu synth</c>) record their own size as the
+/// target instead (a 64 px dataset trains and segments at 64 px).
 /// </summary>
 public sealed class XRayPlugin : IEduPlugin
 {
@@ -19,7 +19,7 @@ public sealed class XRayPlugin : IEduPlugin
         dims: 2,
         channelNames: ["xray"],
         fileFormats: [".png", ".jpg", ".jpeg", ".dcm", ".tif", ".tiff"],
-        defaultPipeline: PreprocessingPipeline.Parse("percentile(low=0.5, high=99.5); resize(size=512x512, pad=0, upscale=false)"),
+        defaultPipeline: PreprocessingPipeline.Parse("percentile(low=0.5, high=99.5); resize(size=512x512, pad=0)"),
         labelNames: ["background", "left_lung", "right_lung"]);
 
     /// <inheritdoc />

@@ -35,8 +35,9 @@ public sealed class SegmentClient
     /// Segments <paramref name="files"/> (one image, or the DICOM files of one series) as <paramref name="header"/> asks.
     /// Each result file is written to the stream <paramref name="openResult"/> returns for its name (disposed here).
     /// Throws the worker's <see cref="RpcException"/> when it refuses or fails the request, the last busy answer when the
-    /// deadline leaves no time for another try, and <see cref="OperationCanceledException"/> when
-    /// <paramref name="cancellationToken"/> is cancelled.
+    /// deadline leaves no time for another try, and, when <paramref name="cancellationToken"/> is cancelled, an
+    /// <see cref="RpcException"/> with status Cancelled (during a call) or an <see cref="OperationCanceledException"/>
+    /// (while waiting to retry).
     /// </summary>
     public async Task<SegmentOutcome> SegmentAsync(SegmentHeader header, IReadOnlyList<string> files, Func<string, Stream> openResult, DateTime deadline,
         IProgress<SegmentProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -45,6 +46,7 @@ public sealed class SegmentClient
         ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(openResult);
         if (files.Count == 0) throw new ArgumentException("at least one file to upload", nameof(files));
+        deadline = deadline.ToUniversalTime(); // gRPC takes UTC deadlines
         long total = 0;
         foreach (var file in files) total += new FileInfo(file).Length;
         int busy = 0;
@@ -59,7 +61,7 @@ public sealed class SegmentClient
             {
                 busy++;
                 var delay = _retry.Delay(hint, Random.Shared);
-                var last = _retry.RetryUntil is { } until && until.ToUniversalTime() < deadline.ToUniversalTime() ? until.ToUniversalTime() : deadline.ToUniversalTime();
+                var last = _retry.RetryUntil is { } until && until.ToUniversalTime() < deadline ? until.ToUniversalTime() : deadline;
                 if (DateTime.UtcNow + delay >= last) throw; // no time left for another try: the busy answer is the answer
                 progress?.Report(new SegmentProgress("busy", 0, attempt, delay));
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);

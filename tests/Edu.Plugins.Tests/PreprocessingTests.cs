@@ -53,7 +53,7 @@ public sealed class PreprocessingTests
     }
 
     [Fact]
-    public void The_xray_pipeline_scales_large_radiographs_down_and_leaves_small_ones_at_their_size()
+    public void The_xray_pipeline_scales_every_radiograph_to_512_and_upscale_false_leaves_small_ones_at_their_size()
     {
         var xray = Catalog.Value.GetModality("xray");
         var runner = new PreprocessingRunner(Catalog.Value.PreprocessingSteps);
@@ -61,15 +61,16 @@ public sealed class PreprocessingTests
         var large = new Abstractions.Imaging.ImageVolume(Abstractions.Imaging.ImageGeometry.Identity(new Abstractions.Imaging.VolumeSize(1024, 768, 1)), 1,
             Enumerable.Range(0, 1024 * 768).Select(i => (float)(i % 1024)).ToArray(), Abstractions.Imaging.PixelType.UInt16);
 
-        var (kept, keptSteps) = runner.Run(small, xray.DefaultPipeline);
+        // the default keeps the scale a net was trained at: small exports are scaled up like large ones are scaled down
+        var (upscaled, _) = runner.Run(small, xray.DefaultPipeline);
         var (scaled, _) = runner.Run(large, xray.DefaultPipeline);
-        var (upscaled, _) = runner.Run(small, xray.DefaultPipeline.WithParameter("resize", "upscale", "true"));
+        var (kept, keptSteps) = runner.Run(small, xray.DefaultPipeline.WithParameter("resize", "upscale", "false"));
 
+        Assert.Equal(new Abstractions.Imaging.VolumeSize(512, 512, 1), upscaled.Size);
+        Assert.Equal(new Abstractions.Imaging.VolumeSize(512, 512, 1), scaled.Size); // 512×384 of image, padded centred
         Assert.Equal(small.Size, kept.Size);
         Assert.Equal(small.Geometry.Spacing, kept.Geometry.Spacing);
         Assert.Equal(small.Geometry.Origin, kept.Geometry.Origin);
-        Assert.Equal(new Abstractions.Imaging.VolumeSize(512, 512, 1), scaled.Size); // 512×384 of image, padded centred
-        Assert.Equal(new Abstractions.Imaging.VolumeSize(512, 512, 1), upscaled.Size);
         var labels = new Abstractions.Imaging.ImageVolume(kept.Geometry, 1, [.. kept.Voxels.Select(v => v > 0.5f ? 1f : 0f)], Abstractions.Imaging.PixelType.UInt8);
         Assert.Equal(small.Geometry, runner.RestoreLabels(labels, keptSteps).Geometry);
     }

@@ -113,7 +113,7 @@ public static class RemoteCommand
         return outcome!.Result;
     }
 
-    /// <summary>An <see cref="IProgress{T}"/> that reports on the caller's thread, in order.</summary>
+    /// <summary>An <see cref="IProgress{T}"/> that reports at once on the reporting thread (a pool thread); the progress bars are thread-safe.</summary>
     private sealed class Reporter(Action<SegmentProgress> report) : IProgress<SegmentProgress>
     {
         public void Report(SegmentProgress value) => report(value);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Edu.Abstractions.Errors;
 using Edu.Abstractions.Imaging;
 using Edu.Abstractions.Modalities;
+using Edu.Abstractions.Preprocessing;
 using Edu.Abstractions.Serialization;
 using Edu.Cli.Hosting;
 using Edu.Imaging;
@@ -68,14 +69,14 @@ public static class SynthCommand
                         writers.Write(OneChannel(generated.Image, c), Path.Combine(images, $"{caseId}_{c:D4}{ending}"), cancellationToken);
                 writers.Write(generated.Labels, Path.Combine(labels, caseId + ending), cancellationToken);
             }
-            File.WriteAllText(Path.Combine(outDir, "dataset.json"), JsonSerializer.Serialize(DatasetJson(descriptor, n, ending), EduJson.Indented));
+            File.WriteAllText(Path.Combine(outDir, "dataset.json"), JsonSerializer.Serialize(DatasetJson(descriptor, n, ending, side), EduJson.Indented));
             Console.Out.WriteLine($"Wrote {n} training and {held} held-out {descriptor.Name} cases ({side} px) to {outDir}");
             return CliApp.Ok;
         });
         return command;
     }
 
-    private static Dictionary<string, object> DatasetJson(ModalityDescriptor m, int training, string ending) => new()
+    private static Dictionary<string, object> DatasetJson(ModalityDescriptor m, int training, string ending, int side) => new()
     {
         ["name"] = $"Synthetic {m.Name}",
         ["description"] = $"Synthetic {m.Name} cases with exact labels, written by edu synth (modality {m.Id}).",
@@ -84,8 +85,15 @@ public static class SynthCommand
         ["numTraining"] = training,
         ["file_ending"] = ending,
         ["modality"] = m.Id,
-        ["preprocessing"] = m.DefaultPipeline.ToString(),
+        ["preprocessing"] = AtOwnSize(m.DefaultPipeline, side).ToString(),
     };
+
+    // The modality's pipeline with its in-plane resize aimed at the generated size: synthetic cases are made at the
+    // scale they are meant to be seen at, and scaling 64 px cases up to a radiograph's 512 px only multiplies the work.
+    private static PreprocessingPipeline AtOwnSize(PreprocessingPipeline pipeline, int side) =>
+        new(pipeline.Steps.Select(step => step.Name == StandardStepNames.Resize
+            ? step.With("size", PreprocessingStepSpec.Format([side, side]))
+            : step));
 
     private static ImageVolume OneChannel(ImageVolume image, int c) =>
         new(image.Geometry, 1, image.Channel(c).ToArray(), image.SourcePixelType);

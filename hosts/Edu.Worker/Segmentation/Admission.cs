@@ -9,7 +9,14 @@ public sealed class Admission : IDisposable
 {
     private readonly SegmentationGate _gate;
 
-    internal Admission(SegmentationGate gate) => _gate = gate;
+    internal Admission(SegmentationGate gate, string model)
+    {
+        _gate = gate;
+        Model = model;
+    }
+
+    /// <summary>The model (name/version) whose service time this request counts toward.</summary>
+    internal string Model { get; }
 
     internal AdmissionState State { get; set; }
 

@@ -114,7 +114,7 @@ public sealed class SegmentationEngine
         if (!string.IsNullOrEmpty(header.Modality) && entry.Manifest.Modality is { Length: > 0 } m && m != header.Modality)
             throw new InvalidInputException("modality", $"'{header.Modality}' does not match model '{entry.Name}' (trained on '{m}')");
 
-        using var admission = _gate.Admit();
+        using var admission = _gate.Admit($"{entry.Name}/{entry.Version}");
 
         // one writer for the response stream: progress comes from the inference thread
         var channel = Channel.CreateBounded<SegmentResponse>(new BoundedChannelOptions(64) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });

@@ -10,11 +10,12 @@ namespace Edu.Worker.Segmentation;
 /// <summary>
 /// Admission to segmentation, as Triton and TorchServe do it: at most <see cref="SegmentationCapacity.Concurrency"/>
 /// requests run, at most <see cref="SegmentationCapacity.Queue"/> more are admitted to upload and then wait for a slot in
-/// first-come order. <see cref="Admit"/> never waits: past the bound, or when the expected wait (requests ahead × the
-/// measured service time ÷ concurrency) is longer than <see cref="SegmentationCapacity.QueueWait"/>, it refuses with a
-/// <see cref="WorkerBusyException"/> whose retry hint comes from the measured service time. A request that waited in the
-/// queue longer than the wait limit is refused the same way. The running slots therefore stay busy under any offered load,
-/// and the surplus is answered at once.
+/// first-come order. <see cref="Admit"/> never waits: past the bound, or when the expected wait is longer than
+/// <see cref="SegmentationCapacity.QueueWait"/> (and the request would not be next in line), it refuses with a
+/// <see cref="WorkerBusyException"/> whose retry hint comes from the measured service times. The expected wait adds up,
+/// per request ahead, its model's measured service time (a moving average per model and version), less what a running
+/// request has already spent, shared by the slots. A request that waited in the queue longer than the wait limit is
+/// refused the same way. The running slots therefore stay busy under any offered load, and the surplus is answered at once.
 /// </summary>
 public sealed class SegmentationGate
 {
@@ -23,6 +24,8 @@ public sealed class SegmentationGate
 
     private readonly Lock _lock = new();
     private readonly LinkedList<Admission> _waiting = new();
+    private readonly HashSet<Admission> _admittedSet = [];
+    private readonly Dictionary<string, double> _serviceByModel = new(StringComparer.Ordinal);
     private readonly WorkerMetrics _metrics;
     private readonly int _fallbackRetryAfterMs;
     private int _admitted;
@@ -64,34 +67,40 @@ public sealed class SegmentationGate
         }
     }
 
-    /// <summary>Admits a request to upload and queue, or throws <see cref="WorkerBusyException"/> at once (never waits).</summary>
-    public Admission Admit()
+    /// <summary>
+    /// Admits a request for <paramref name="model"/> (name and version: its service time is measured apart) to upload and
+    /// queue, or throws <see cref="WorkerBusyException"/> at once (never waits).
+    /// </summary>
+    public Admission Admit(string model = "")
     {
         string reason, message;
         int hint;
         lock (_lock)
         {
-            double wait = ExpectedWaitSeconds(_admitted);
+            double wait = ExpectedWaitSeconds();
+            bool nextInLine = _admitted - _running == 0; // nobody uploading or waiting ahead: it gets the next free slot
             if (_admitted >= Capacity.Concurrency + Capacity.Queue)
             {
                 reason = WorkerBusyException.QueueFull;
-                hint = HalfQueueMs();
+                hint = double.IsNaN(_serviceSeconds) ? Clamp(_fallbackRetryAfterMs) : Clamp(1000 * wait / 2);
                 message = $"the worker is busy: {_running} segmentation(s) running and {_admitted - _running} queued, the most it takes " +
                     $"(Worker:SegmentationConcurrency {Capacity.Concurrency} + Worker:SegmentationQueue {Capacity.Queue}); retry in {hint} ms";
             }
-            else if (wait > Capacity.QueueWait.TotalSeconds)
+            else if (wait > Capacity.QueueWait.TotalSeconds && !nextInLine)
             {
                 reason = WorkerBusyException.WaitLimit;
-                hint = Clamp((wait - Capacity.QueueWait.TotalSeconds) * 1000 + NextPlaceMs());
+                hint = Clamp((wait - Capacity.QueueWait.TotalSeconds) * 1000);
                 message = string.Create(CultureInfo.InvariantCulture,
                     $"the worker is busy: {_admitted} segmentation(s) ahead would take about {wait:0.#} s, longer than Worker:SegmentationQueueWaitSeconds " +
                     $"({Capacity.QueueWait.TotalSeconds:0.#} s); retry in {hint} ms");
             }
             else
             {
+                var admission = new Admission(this, model);
                 _admitted++;
+                _admittedSet.Add(admission);
                 UpdateGauges();
-                return new Admission(this);
+                return admission;
             }
         }
         throw new WorkerBusyException(message, hint, reason);
@@ -117,7 +126,15 @@ public sealed class SegmentationGate
         }
         try
         {
-            await admission.Granted.Task.WaitAsync(Capacity.QueueWait, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await admission.Granted.Task.WaitAsync(Capacity.QueueWait, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException) when (IsNextInLine(admission))
+            {
+                // first in the queue: the next free slot is its own, so it waits for it, up to the call's deadline
+                await admission.Granted.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
@@ -137,12 +154,18 @@ public sealed class SegmentationGate
                 UpdateGauges();
                 hint = NextPlaceMs();
             }
+            _metrics.SegmentationQueueWait.Observe(Stopwatch.GetElapsedTime(start).TotalSeconds); // the long waits count too
             if (e is OperationCanceledException) throw;
             throw new WorkerBusyException(string.Create(CultureInfo.InvariantCulture,
                 $"the worker is busy: the request waited {Capacity.QueueWait.TotalSeconds:0.#} s (Worker:SegmentationQueueWaitSeconds) without a free slot; retry in {hint} ms"),
                 hint, WorkerBusyException.WaitLimit);
         }
         _metrics.SegmentationQueueWait.Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
+    }
+
+    private bool IsNextInLine(Admission admission)
+    {
+        lock (_lock) return admission.State == AdmissionState.Running || (admission.Node is not null && _waiting.First == admission.Node);
     }
 
     // Ends an admission wherever it is; a served one (completed) updates the service time.
@@ -164,7 +187,8 @@ public sealed class SegmentationGate
                     if (served)
                     {
                         double seconds = Stopwatch.GetElapsedTime(admission.RunningSince).TotalSeconds;
-                        _serviceSeconds = double.IsNaN(_serviceSeconds) ? seconds : ServiceSmoothing * seconds + (1 - ServiceSmoothing) * _serviceSeconds;
+                        _serviceSeconds = Smooth(_serviceSeconds, seconds);
+                        _serviceByModel[admission.Model] = Smooth(_serviceByModel.GetValueOrDefault(admission.Model, double.NaN), seconds);
                         _metrics.SegmentationServiceSeconds.Set(_serviceSeconds);
                     }
                     while (_running < Capacity.Concurrency && _waiting.First?.Value is { } next)
@@ -177,6 +201,7 @@ public sealed class SegmentationGate
                     break;
             }
             admission.State = AdmissionState.Done;
+            _admittedSet.Remove(admission);
             _admitted--;
             UpdateGauges();
         }
@@ -192,23 +217,25 @@ public sealed class SegmentationGate
         UpdateGauges();
     }
 
-    // Expected seconds before a request with `ahead` admitted requests in front of it gets a slot (0 before any measurement).
-    private double ExpectedWaitSeconds(int ahead)
+    // Expected seconds before a newcomer gets a slot: the remaining service of every admitted request (its model's measured
+    // time, less what a running one has spent; a model not measured yet counts as the average of all), shared by the slots,
+    // counted only beyond the slots free now. 0 before anything is measured.
+    private double ExpectedWaitSeconds()
     {
-        if (double.IsNaN(_serviceSeconds)) return 0;
-        int turns = ahead - Capacity.Concurrency + 1;
-        return turns <= 0 ? 0 : turns * _serviceSeconds / Capacity.Concurrency;
+        if (double.IsNaN(_serviceSeconds) || _admitted < Capacity.Concurrency) return 0;
+        double work = 0;
+        foreach (var a in _admittedSet)
+        {
+            double estimate = _serviceByModel.GetValueOrDefault(a.Model, _serviceSeconds);
+            work += a.State == AdmissionState.Running ? Math.Max(0, estimate - Stopwatch.GetElapsedTime(a.RunningSince).TotalSeconds) : estimate;
+        }
+        return work / Capacity.Concurrency;
     }
 
-    // Milliseconds until the next place frees on average: one service time shared by the running slots.
-    private int NextPlaceMs() => double.IsNaN(_serviceSeconds) ? _fallbackRetryAfterMs : Clamp(1000 * _serviceSeconds / Capacity.Concurrency);
+    // Milliseconds until the next slot frees on average: one service time shared by the slots.
+    private int NextPlaceMs() => double.IsNaN(_serviceSeconds) ? Clamp(_fallbackRetryAfterMs) : Clamp(1000 * _serviceSeconds / Capacity.Concurrency);
 
-    // Milliseconds until half the queue is served: the hint for a full queue. Every client turned away while the queue is
-    // full would otherwise come back when the first place frees, where only one of them fits, and the rejections would
-    // take the CPU that inference needs; by half the queue, the place for many is free and the device still has work.
-    private int HalfQueueMs() => double.IsNaN(_serviceSeconds)
-        ? _fallbackRetryAfterMs
-        : Clamp(1000 * ((_admitted - _running) / 2 + 1) * _serviceSeconds / Capacity.Concurrency);
+    private static double Smooth(double average, double newest) => double.IsNaN(average) ? newest : ServiceSmoothing * newest + (1 - ServiceSmoothing) * average;
 
     private static int Clamp(double ms) => (int)Math.Clamp(Math.Ceiling(ms), MinRetryAfterMs, MaxRetryAfterMs);
 

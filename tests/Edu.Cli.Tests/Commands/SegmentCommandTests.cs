@@ -45,6 +45,11 @@ public sealed class SegmentCommandTests : IDisposable
     {
         var run = EduProcess.Run(["synth", "--modality", "xray", "--count", "1", "--test", "1", "--size", "64", "--out", Dir("data")]);
         Assert.True(run.ExitCode == 0, run.StdErr);
+        // the X-ray pipeline's 512² target becomes the generated size: synthetic cases train and segment at their own scale
+        string pipeline = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Dir("data", "dataset.json"))).RootElement.GetProperty("preprocessing").GetString()!;
+        Assert.Contains("resize(", pipeline, StringComparison.Ordinal);
+        Assert.Contains("size=64x64", pipeline, StringComparison.Ordinal);
+        Assert.DoesNotContain("512", pipeline, StringComparison.Ordinal);
         return Dir("data", "imagesTr");
     }
 
