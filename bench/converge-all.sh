@@ -27,7 +27,9 @@ for seed in $seeds; do
       *) extra=() ;;
     esac
     echo "== seed $seed $m ($(date -u +%H:%M))"
+    # a net that fails ends its modality's run (bench converge stops there): record it and go on with the next
     "$edu" bench converge --dataset "$out/data-$m" --out "$out/seed-$seed/$m" --epochs "$epochs" --steps 5 --batch 8 \
-      --base 8 --depth 3 --lr 0.003 --target 0.9 --seed "$seed" "${models[@]}" "${extra[@]}"
+      --base 8 --depth 3 --lr 0.003 --target 0.9 --seed "$seed" "${models[@]}" "${extra[@]}" \
+      || echo "seed $seed $m: bench converge failed (exit $?), see the log above" | tee -a "$out/failures.txt"
   done
 done
