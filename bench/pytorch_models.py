@@ -61,6 +61,16 @@ def gaussian(d, c, k):
     return kern.expand(c, 1, *kern.shape).contiguous()
 
 
+def fuse_kernel(d, c, g3, g5, g7, w, divisor):
+    """The fused 7^d depthwise kernel delta + (1/divisor) sum_k w_k (delta - pad(G_k)): MDE passes its gains and 3,
+    MdeLite its alpha and 1 (as Mde.FuseKernel does in C#)."""
+    v = (c,) + (1,) * (d + 1)
+    pad = lambda t, p: F.pad(t, (p,) * (2 * d)) if p else t
+    centre = pad((1 + w.sum(0) / divisor).view(v), 3)
+    blur = w[0].view(v) * pad(g3, 2) + w[1].view(v) * pad(g5, 1) + w[2].view(v) * g7
+    return centre - blur / divisor
+
+
 class Mde(nn.Module):
     def __init__(self, d, c):
         super().__init__()
@@ -72,12 +82,7 @@ class Mde(nn.Module):
         self.pointwise, self.bn = conv(d, c, c, 1, False), bn(d, c)
 
     def fused_kernel(self):
-        v = (self.c,) + (1,) * (self.d + 1)
-        pad = lambda t, p: F.pad(t, (p,) * (2 * self.d)) if p else t
-        centre = pad((1 + self.gain.sum(0) / 3).view(v), 3)
-        blur = (self.gain[0].view(v) * pad(self.kernel3, 2) + self.gain[1].view(v) * pad(self.kernel5, 1)
-                + self.gain[2].view(v) * self.kernel7)
-        return centre - blur / 3
+        return fuse_kernel(self.d, self.c, self.kernel3, self.kernel5, self.kernel7, self.gain, 3)
 
     def forward(self, e, u):
         k = self.fused_kernel().to(e.dtype)
@@ -97,12 +102,7 @@ class MdeLite(nn.Module):
         self.alpha = nn.Parameter(torch.zeros(3, c))
 
     def fused_kernel(self):
-        v = (self.c,) + (1,) * (self.d + 1)
-        pad = lambda t, p: F.pad(t, (p,) * (2 * self.d)) if p else t
-        centre = pad((1 + self.alpha.sum(0)).view(v), 3)
-        blur = (self.alpha[0].view(v) * pad(self.kernel3, 2) + self.alpha[1].view(v) * pad(self.kernel5, 1)
-                + self.alpha[2].view(v) * self.kernel7)
-        return centre - blur
+        return fuse_kernel(self.d, self.c, self.kernel3, self.kernel5, self.kernel7, self.alpha, 1)
 
     def forward(self, e):
         k = self.fused_kernel().to(e.dtype)

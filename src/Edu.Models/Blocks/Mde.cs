@@ -94,11 +94,13 @@ public sealed class Mde : Module<Tensor, Tensor, Tensor>
         var viewShape = spatialDims == 2 ? new long[] { channels, 1, 1, 1 } : new long[] { channels, 1, 1, 1, 1 };
         Tensor Pad(Tensor t, long p) => p == 0 ? t : functional.pad(t, Enumerable.Repeat(p, 2 * spatialDims).ToArray());
         // centre weight 1 + (1/divisor) Σ w_k, a [C,1,1,…] tensor padded to a centred δ-like kernel
-        var centre = Pad((1 + weights.sum(dim: 0) / divisor).view(viewShape), 3);
+        // the constants as process-wide scalars: a temporary one can be freed under LibTorch (Runtime.Scalars)
+        var d = Scalars.Of(divisor);
+        var centre = Pad(weights.sum(dim: 0).div(d).add(Scalars.One).view(viewShape), 3);
         var blur = weights[0].view(viewShape) * Pad(g3, 2)
                  + weights[1].view(viewShape) * Pad(g5, 1)
                  + weights[2].view(viewShape) * g7;
-        return (centre - blur / divisor).MoveToOuterDisposeScope();
+        return (centre - blur.div(d)).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Edu.Models.Blocks;
+using Edu.Models.Runtime;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -66,7 +67,7 @@ public sealed class MdeOnMeanNode : NestedNode
             // the mean in one buffer: temporaries would stay alive in the dispose scope until the forward ends
             skip = row[0] + row[1];
             for (int k = 2; k < row.Length; k++) skip.add_(row[k]);
-            skip.div_(row.Length);
+            skip.div_(Scalars.Of(row.Length)); // a process-wide scalar: a temporary one can be freed under LibTorch (Runtime.Scalars)
         }
         return nodeBlock.forward(skip, u);
     }

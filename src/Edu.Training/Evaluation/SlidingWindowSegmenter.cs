@@ -82,7 +82,7 @@ public static class SlidingWindowSegmenter
             var prob = logits.shape[1] == 1 ? functional.sigmoid(logits) : functional.softmax(logits, 1);
             sum ??= zeros([1, prob.shape[1], .. padded.Select(p => (long)p)], device: device);
             sum[idx].add_(prob);
-            count[idx].add_(1);
+            count[idx].add_(Scalars.One, Scalars.One); // process-wide scalars, value and alpha (Runtime.Scalars)
         }
         var mean = sum! / count;
         var crop = new TensorIndex[2 + d];
@@ -90,7 +90,7 @@ public static class SlidingWindowSegmenter
         crop[1] = TensorIndex.Colon;
         for (int i = 0; i < d; i++) crop[2 + i] = TensorIndex.Slice(0, size[i]);
         mean = mean[crop];
-        var labels = mean.shape[0] == 1 ? (mean[0] > 0.5) : mean.argmax(0);
+        var labels = mean.shape[0] == 1 ? mean[0].gt(Scalars.Of(0.5)) : mean.argmax(0);
         return labels.to_type(ScalarType.Byte).cpu().data<byte>().ToArray();
     }
 

@@ -1,3 +1,4 @@
+using Edu.Models.Runtime;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -7,7 +8,8 @@ namespace Edu.Training.Losses;
 /// Segmentation losses on logits, differentiable through TorchSharp autograd. Binary: logits [B, 1, ...] and a
 /// float target of 0/1 [B, 1, ...]. Multi-class: logits [B, K, ...] and an int64 target of class indices [B, ...].
 /// Soft Dice is computed over the whole batch per class (nnU-Net's batch Dice) with smoothing 1e-5 and averaged
-/// over the foreground classes.
+/// over the foreground classes. Constants go in as process-wide scalars (<see cref="Scalars"/>): a temporary native scalar
+/// can be freed under LibTorch while it reads it.
 /// </summary>
 public static class SegmentationLosses
 {
@@ -19,7 +21,7 @@ public static class SegmentationLosses
         using var scope = NewDisposeScope();
         var bce = functional.binary_cross_entropy_with_logits(logits, target);
         var p = functional.sigmoid(logits);
-        return (bce + 1 - SoftDice(p, target).mean()).MoveToOuterDisposeScope();
+        return (bce.add(Scalars.One) - SoftDice(p, target).mean()).MoveToOuterDisposeScope();
     }
 
     /// <summary>Cross-entropy + (1 − mean soft Dice over the foreground classes).</summary>
@@ -29,7 +31,7 @@ public static class SegmentationLosses
         var ce = functional.cross_entropy(logits, target);
         var (p, onehot) = ProbabilitiesAndOneHot(logits, target);
         var dice = SoftDice(p, onehot);
-        return (ce + 1 - dice[TensorIndex.Slice(1)].mean()).MoveToOuterDisposeScope();
+        return (ce.add(Scalars.One) - dice[TensorIndex.Slice(1)].mean()).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -49,10 +51,11 @@ public static class SegmentationLosses
         }
         var dims = SumDims(p);
         var tp = (p * t).sum(dims);
-        var fn = ((1 - p) * t).sum(dims);
-        var fp = (p * (1 - t)).sum(dims);
-        var ti = (tp + Smooth) / (tp + alpha * fn + beta * fp + Smooth);
-        return (1 - ti).pow(gamma).mean().MoveToOuterDisposeScope();
+        var fn = (OneMinus(p) * t).sum(dims);
+        var fp = (p * OneMinus(t)).sum(dims);
+        var smooth = Scalars.Of(Smooth);
+        var ti = tp.add(smooth) / (tp + fn.mul(Scalars.Of(alpha)) + fp.mul(Scalars.Of(beta))).add(smooth);
+        return OneMinus(ti).pow(Scalars.Of(gamma)).mean().MoveToOuterDisposeScope();
     }
 
     /// <summary>The loss <paramref name="name"/> (<c>dice-ce</c> or <c>focal-tversky</c>) for <paramref name="classes"/> output channels.</summary>
@@ -69,8 +72,11 @@ public static class SegmentationLosses
         var dims = SumDims(p);
         var inter = (p * t).sum(dims);
         var denom = p.sum(dims) + t.sum(dims);
-        return (2 * inter + Smooth) / (denom + Smooth);
+        var smooth = Scalars.Of(Smooth);
+        return inter.mul(Scalars.Of(2)).add(smooth) / denom.add(smooth);
     }
+
+    private static Tensor OneMinus(Tensor x) => x.neg().add(Scalars.One);
 
     private static long[] SumDims(Tensor p) => [0, .. Enumerable.Range(2, (int)p.dim() - 2).Select(i => (long)i)];
 
