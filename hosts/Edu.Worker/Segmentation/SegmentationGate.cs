@@ -58,15 +58,6 @@ public sealed class SegmentationGate
         get { lock (_lock) return _running; }
     }
 
-    /// <summary>The moving average of the time a request holds its slot (read, inference, write), or null before the first.</summary>
-    public TimeSpan? ServiceTime
-    {
-        get
-        {
-            lock (_lock) return double.IsNaN(_serviceSeconds) ? null : TimeSpan.FromSeconds(_serviceSeconds);
-        }
-    }
-
     /// <summary>
     /// Admits a request for <paramref name="model"/> (name and version: its service time is measured apart) to upload and
     /// queue, or throws <see cref="WorkerBusyException"/> at once (never waits).
