@@ -262,7 +262,7 @@ public sealed class Predictor : IDisposable
         var accumulated = zeros([items, classes, .. padded.Select(p => (long)p)], ScalarType.Float32, _device);
         var weightSum = zeros(padded.Select(p => (long)p).ToArray(), ScalarType.Float32, _device);
         foreach (var start in starts)
-            Region(weightSum, 0, start, patch).add_(weight);
+            Region(weightSum, 0, start, patch).add_(weight, Scalars.One);
 
         var work = new List<(int Item, int[] Start)>(items * starts.Count);
         for (int n = 0; n < items; n++)
@@ -288,7 +288,7 @@ public sealed class Predictor : IDisposable
                 throw new NumericsException($"model '{Manifest.Name}' version '{Manifest.Version}'{(PackageDirectory is null ? "" : $" ({PackageDirectory})")}: "
                     + "its output (logits) holds NaN or infinite values; no labels are made from it (are its weights finite?)");
             for (int j = 0; j < chunk.Count; j++)
-                Region(accumulated.select(0, chunk[j].Item), 1, chunk[j].Start, patch).add_(output[j] * weight);
+                Region(accumulated.select(0, chunk[j].Item), 1, chunk[j].Start, patch).add_(output[j] * weight, Scalars.One);
             progress?.Report(new PredictionProgress(b + chunk.Count, work.Count));
         }
 
@@ -296,8 +296,9 @@ public sealed class Predictor : IDisposable
         for (int i = 0; i < dims; i++)
             logits = logits.narrow(2 + i, lower[i], spatial[i]);
         // labels straight from the logits (sigmoid is monotonic: p > t ⇔ logit > log(t / (1 − t))); probabilities only on request
+        using var logitThreshold = Math.Log(Options.Threshold / (1.0 - Options.Threshold)).ToScalar();
         Tensor labels = classes == 1
-            ? (logits > Math.Log(Options.Threshold / (1.0 - Options.Threshold))).to(ScalarType.Float32).squeeze(1)
+            ? (logits > logitThreshold).to(ScalarType.Float32).squeeze(1)
             : logits.argmax(1).to(ScalarType.Float32);
         float[] labelArray = labels.cpu().contiguous().data<float>().ToArray();
         float[]? probArray = null;
@@ -319,9 +320,9 @@ public sealed class Predictor : IDisposable
         for (int mask = 1; mask < passes; mask++)
         {
             long[] axes = Enumerable.Range(0, dims).Where(a => (mask & (1 << a)) != 0).Select(a => (long)(2 + a)).ToArray();
-            sum = sum + _model.forward(x.flip(axes)).to(ScalarType.Float32).flip(axes);
+            sum = sum.add(_model.forward(x.flip(axes)).to(ScalarType.Float32).flip(axes), Scalars.One);
         }
-        return sum / passes;
+        return sum.div(Scalars.Of(passes));
     }
 
     private int[] EffectivePatch(int[] spatial, int multiple)

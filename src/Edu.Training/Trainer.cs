@@ -150,8 +150,8 @@ public class Trainer
         model.to(device);
         var parameters = model.parameters().ToList();
         OptimizerHelper optimizer = options.Optimizer == "adamw"
-            ? optim.AdamW(parameters, options.LearningRate, weight_decay: options.WeightDecay)
-            : optim.Adam(parameters, options.LearningRate, weight_decay: options.WeightDecay);
+            ? KeptScalarAdam.AdamW(parameters, options.LearningRate, options.WeightDecay)
+            : KeptScalarAdam.Adam(parameters, options.LearningRate, options.WeightDecay);
         var ctx = new TrainingContext(options, run, dataset, split, trainCases, valCases, hp, model, optimizer, device, sampler, steps,
             SegmentationLosses.Get(options.Loss, hp.Classes));
 
@@ -186,7 +186,11 @@ public class Trainer
             model.train();
             int firstStep = state.StepInEpoch; // > 0 when resuming inside this epoch
             using var lossSum = zeros(1, dtype: float64);
-            if (firstStep > 0) lossSum.fill_(state.EpochLossSum);
+            if (firstStep > 0)
+            {
+                using var resumedSum = state.EpochLossSum.ToScalar();
+                lossSum.fill_(resumedSum);
+            }
             using var stepLosses = zeros(steps, dtype: float64); // read only to name the step once the sum is not finite
             double? runningLoss = null;
             int s = firstStep;
@@ -240,7 +244,7 @@ public class Trainer
                     {
                         using var loss = TrainStep(ctx, batch);
                         var value = loss.to_type(float64).cpu().reshape(1);
-                        lossSum.add_(value);
+                        lossSum.add_(value, Scalars.One);
                         stepLosses.narrow(0, s, 1).copy_(value);
                     }
                     ctx.GlobalStep++;
@@ -339,7 +343,7 @@ public class Trainer
         if (context.Model is IDeepSupervised { DeepSupervision: true } ds)
         {
             var heads = ds.ForwardAll(x);
-            loss = heads.Select(h => context.Loss(h, y)).Aggregate((a, b) => a + b) / heads.Length;
+            loss = heads.Select(h => context.Loss(h, y)).Aggregate((a, b) => a.add(b, Scalars.One)).div(Scalars.Of(heads.Length));
         }
         else loss = context.Loss(context.Model.forward(x), y);
         loss.backward();

@@ -1,4 +1,5 @@
 using Edu.Abstractions.Errors;
+using Edu.Models.Runtime;
 using Edu.Abstractions.Imaging;
 using Edu.Models.Catalogue;
 using Edu.Models.Checkpoints;
@@ -253,7 +254,7 @@ public sealed class PredictorTests
         var hp = new ModelHyperparameters(2, 1, 2, 4, 2);
         using (var net = catalogue.Create("conv3", hp))
         {
-            using (no_grad()) net.parameters().First().fill_(float.NaN); // what a diverged training used to save
+            using (no_grad()) net.parameters().First().fill_(Scalars.Of(float.NaN)); // what a diverged training used to save
             ModelPackage.Save(dir.File("pkg"), TestImages.Manifest("conv3", hp, "zscore"), net);
         }
         using var predictor = Predictor.Load(dir.File("pkg"), new PredictorOptions { FlipTta = true }, catalogue: catalogue);
@@ -268,7 +269,7 @@ public sealed class PredictorTests
     public void An_in_memory_net_with_infinite_logits_is_refused_too()
     {
         using var net = new ConvNet(2, 1, 1, 1, seed: 18);
-        using (no_grad()) net.parameters().Last().fill_(float.PositiveInfinity); // the bias: every logit +∞
+        using (no_grad()) net.parameters().Last().fill_(Scalars.Of(float.PositiveInfinity)); // the bias: every logit +∞
         using var predictor = Predictor.Create(net, TestImages.Manifest("pointwise", new ModelHyperparameters(2, 1, 1, 4, 2)));
 
         var e = Assert.Throws<NumericsException>(() => predictor.Predict(TestImages.Pattern(16, 16, 1)));

@@ -1,4 +1,5 @@
 using Edu.Models.Catalogue;
+using Edu.Models.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,7 +14,7 @@ public sealed class TorchLoadsTests
         var net = ModelCatalogue.Seeded(1, () => nn.Sequential(nn.Conv2d(1, 4, 3, padding: 1), nn.ReLU(), nn.Conv2d(4, 1, 1)));
         var optimizer = optim.Adam(net.parameters(), lr: 0.01);
         var input = TestRandom.Normal(2, 1, 8, 8);
-        var target = (input > 0).to_type(ScalarType.Float32);
+        var target = (input > Scalars.Of(0)).to_type(ScalarType.Float32);
         var before = net.parameters().Select(p => p.detach().clone()).ToList();
 
         optimizer.zero_grad();

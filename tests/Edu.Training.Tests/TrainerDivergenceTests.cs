@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Edu.Models.Runtime;
 using Edu.Abstractions.Errors;
 using Edu.Training.Data;
 using static TorchSharp.torch;
@@ -125,7 +126,7 @@ public sealed class TrainerDivergenceTests
             if (context.Epoch != epoch || s != step) return loss;
             if (fault == Fault.NanWeight)
             {
-                using (no_grad()) context.Model.parameters().First().fill_(float.NaN);
+                using (no_grad()) context.Model.parameters().First().fill_(Scalars.Of(float.NaN));
                 return loss;
             }
             loss.Dispose();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Edu.Models.Runtime;
 using System.Text.Json.Serialization;
 using Edu.Models.Blocks;
 using Edu.Models.Catalogue;
@@ -44,13 +45,13 @@ public static class InferBenchmark
         net.to(device);
         // a few training steps so BatchNorm statistics and weights are not at their initial values
         {
-            var opt = optim.Adam(net.parameters(), lr: 1e-3);
+            var opt = KeptScalarAdam.Adam(net.parameters(), lr: 1e-3);
             for (int i = 0; i < 2; i++)
             {
                 using var scope = NewDisposeScope();
                 var xi = randn(dims == 2 ? [batch, 1, size, size] : [batch, 1, size, size, size], device: device);
                 opt.zero_grad();
-                Losses.BceDice(net.forward(xi), (xi > 0.5).to_type(ScalarType.Float32)).backward();
+                Losses.BceDice(net.forward(xi), (xi > Scalars.Of(0.5)).to_type(ScalarType.Float32)).backward();
                 opt.step();
             }
         }
@@ -70,7 +71,7 @@ public static class InferBenchmark
                 var sw = Stopwatch.StartNew();
                 using var scope = NewDisposeScope();
                 var logits = net.forward(xd);
-                var mask = (logits > 0).cpu();
+                var mask = (logits > Scalars.Of(0)).cpu();
                 sw.Stop();
                 if (i >= warmup) times.Add(sw.Elapsed.TotalMilliseconds);
                 if (i == warmup + steps - 1)

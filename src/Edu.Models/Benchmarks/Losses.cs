@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using Edu.Models.Runtime;
 using static TorchSharp.torch.nn;
 
 namespace Edu.Models.Benchmarks;
@@ -12,8 +13,9 @@ public static class Losses
         var bce = functional.binary_cross_entropy_with_logits(logits, target);
         var p = functional.sigmoid(logits).flatten(1);
         var t = target.flatten(1);
-        var dice = (2 * (p * t).sum(1) + 1) / (p.sum(1) + t.sum(1) + 1);
-        return (bce + (1 - dice.mean())).MoveToOuterDisposeScope();
+        var one = Scalars.One;
+        var dice = (p * t).sum(1).mul(Scalars.Of(2)).add(one, one) / p.sum(1).add(t.sum(1), one).add(one, one);
+        return bce.add(dice.mean().neg().add(one, one), one).MoveToOuterDisposeScope();
     }
 
     /// <summary>Dice agreement of two binary masks (1 when both are empty).</summary>
@@ -22,7 +24,7 @@ public static class Losses
         using var scope = NewDisposeScope();
         var fa = a.to_type(ScalarType.Float32).flatten();
         var fb = b.to_type(ScalarType.Float32).flatten();
-        double denom = (fa.sum() + fb.sum()).item<float>();
+        double denom = fa.sum().add(fb.sum(), Scalars.One).item<float>();
         return denom == 0 ? 1.0 : 2 * (fa * fb).sum().item<float>() / denom;
     }
 }

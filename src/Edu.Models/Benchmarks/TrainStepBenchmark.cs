@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Edu.Models.Runtime;
 using Edu.Models.Blocks;
 using Edu.Models.Catalogue;
 using TorchSharp;
@@ -24,12 +25,12 @@ public static class TrainStepBenchmark
         net.to(device);
         net.train();
         long parameters = Layers.CountParameters(net);
-        var optimizer = optim.Adam(net.parameters(), lr: 1e-3);
+        var optimizer = KeptScalarAdam.Adam(net.parameters(), lr: 1e-3);
         var shape = dims == 2 ? new long[] { batch, inChannels, size, size } : new long[] { batch, inChannels, size, size, size };
         var tShape = (long[])shape.Clone();
         tShape[1] = 1;
         using var x = randn(shape, device: device);
-        using var y = (randn(tShape, device: device) > 0).to_type(ScalarType.Float32);
+        using var y = (randn(tShape, device: device) > Scalars.Of(0)).to_type(ScalarType.Float32);
 
         var times = new List<double>();
         var losses = new List<float>();

@@ -1,4 +1,5 @@
 using TorchSharp.Utils;
+using Edu.Models.Runtime;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -32,7 +33,7 @@ public sealed class AttentionGate : Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor g, Tensor x)
     {
         using var scope = NewDisposeScope();
-        var a = functional.relu(_wgBn.forward(_wg.forward(g)) + _wxBn.forward(_wx.forward(x)));
+        var a = functional.relu(_wgBn.forward(_wg.forward(g)).add(_wxBn.forward(_wx.forward(x)), Scalars.One));
         var psi = functional.sigmoid(_psiBn.forward(_psi.forward(a)));
         return (x * psi).MoveToOuterDisposeScope();
     }

@@ -96,10 +96,10 @@ public sealed class Mde : Module<Tensor, Tensor, Tensor>
         // centre weight 1 + (1/divisor) Σ w_k, a [C,1,1,…] tensor padded to a centred δ-like kernel
         // the constants as process-wide scalars: a temporary one can be freed under LibTorch (Runtime.Scalars)
         var d = Scalars.Of(divisor);
-        var centre = Pad(weights.sum(dim: 0).div(d).add(Scalars.One).view(viewShape), 3);
-        var blur = weights[0].view(viewShape) * Pad(g3, 2)
-                 + weights[1].view(viewShape) * Pad(g5, 1)
-                 + weights[2].view(viewShape) * g7;
+        var centre = Pad(weights.sum(dim: 0).div(d).add(Scalars.One, Scalars.One).view(viewShape), 3);
+        var blur = (weights[0].view(viewShape) * Pad(g3, 2))
+            .add(weights[1].view(viewShape) * Pad(g5, 1), Scalars.One)
+            .add(weights[2].view(viewShape) * g7, Scalars.One);
         return (centre - blur.div(d)).MoveToOuterDisposeScope();
     }
 
@@ -184,7 +184,7 @@ public sealed class Mde : Module<Tensor, Tensor, Tensor>
         if (RecomputeInBackward && training && is_grad_enabled())
             return Recomputed.apply(this, e, u, _kernel3, _kernel5, _kernel7, _gain, PointwiseWeight, BatchNormModule.weight!, BatchNormModule.bias!);
         using var scope = NewDisposeScope();
-        return (Enhanced(e, updateStatistics: true) + u).MoveToOuterDisposeScope();
+        return Enhanced(e, updateStatistics: true).add(u, Scalars.One).MoveToOuterDisposeScope();
     }
 
     private Tensor PointwiseWeight => ((Convolution)_pointwise).weight!;
@@ -217,7 +217,7 @@ public sealed class Mde : Module<Tensor, Tensor, Tensor>
             ctx.save_data("mde", mde);
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
-            return (mde.Enhanced(e, updateStatistics: true) + u).MoveToOuterDisposeScope();
+            return mde.Enhanced(e, updateStatistics: true).add(u, Scalars.One).MoveToOuterDisposeScope();
         }
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)

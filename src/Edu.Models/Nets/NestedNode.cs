@@ -65,8 +65,8 @@ public sealed class MdeOnMeanNode : NestedNode
         if (row.Length > 1)
         {
             // the mean in one buffer: temporaries would stay alive in the dispose scope until the forward ends
-            skip = row[0] + row[1];
-            for (int k = 2; k < row.Length; k++) skip.add_(row[k]);
+            skip = row[0].add(row[1], Scalars.One);
+            for (int k = 2; k < row.Length; k++) skip.add_(row[k], Scalars.One);
             skip.div_(Scalars.Of(row.Length)); // a process-wide scalar: a temporary one can be freed under LibTorch (Runtime.Scalars)
         }
         return nodeBlock.forward(skip, u);

@@ -1,4 +1,5 @@
 using Edu.Models.Blocks;
+using Edu.Models.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -74,8 +75,8 @@ public class NestedUNet : Module<Tensor, Tensor>, IDeepSupervised
         using var scope = NewDisposeScope();
         var outputs = ForwardAll(input);
         var result = outputs[0];
-        for (int i = 1; i < outputs.Length; i++) result = result + outputs[i]; // a sum keeps the heads' memory layout; stack would not
-        if (outputs.Length > 1) result = result / outputs.Length;
+        for (int i = 1; i < outputs.Length; i++) result = result.add(outputs[i], Scalars.One); // a sum keeps the heads' memory layout; stack would not
+        if (outputs.Length > 1) result = result.div(Scalars.Of(outputs.Length));
         return result.MoveToOuterDisposeScope();
     }
 

@@ -86,7 +86,7 @@ public static class ConvNumericsCheck
         long[] spatial = Enumerable.Repeat((long)s.Size, s.Dims).ToArray();
         long[] kernel = Enumerable.Repeat(3L, s.Dims).ToArray();
         var x64 = randn([s.Batch, s.In, .. spatial], dtype: ScalarType.Float64, generator: generator);
-        var w64 = randn([s.Out, s.In, .. kernel], dtype: ScalarType.Float64, generator: generator) / Math.Sqrt(s.In * Math.Pow(3, s.Dims));
+        var w64 = randn([s.Out, s.In, .. kernel], dtype: ScalarType.Float64, generator: generator).div(Scalars.Of(Math.Sqrt(s.In * Math.Pow(3, s.Dims))));
         var g64 = randn([s.Batch, s.Out, .. spatial], dtype: ScalarType.Float64, generator: generator);
 
         var (o64, gx64, gw64) = ConvWithGradients(x64, w64, g64, s.Dims);
@@ -115,7 +115,7 @@ public static class ConvNumericsCheck
     // get is filled with NaN first (the sizes it asks for, and twice them), so that such a read shows.
     private static void PoisonFreedMemory(long[] elements)
     {
-        var filled = elements.SelectMany(n => new[] { n, 2 * n }).Select(n => full([n], float.NaN)).ToList();
+        var filled = elements.SelectMany(n => new[] { n, 2 * n }).Select(n => full([n], Scalars.Of(float.NaN))).ToList();
         foreach (var t in filled) t.Dispose();
     }
 

@@ -81,7 +81,7 @@ public static class SlidingWindowSegmenter
                 throw new NumericsException($"{modelName}: the net's output (logits) holds NaN or infinite values; no labels are made from it (are its weights finite?)");
             var prob = logits.shape[1] == 1 ? functional.sigmoid(logits) : functional.softmax(logits, 1);
             sum ??= zeros([1, prob.shape[1], .. padded.Select(p => (long)p)], device: device);
-            sum[idx].add_(prob);
+            sum[idx].add_(prob, Scalars.One);
             count[idx].add_(Scalars.One, Scalars.One); // process-wide scalars, value and alpha (Runtime.Scalars)
         }
         var mean = sum! / count;

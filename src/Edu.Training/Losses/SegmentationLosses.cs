@@ -21,7 +21,7 @@ public static class SegmentationLosses
         using var scope = NewDisposeScope();
         var bce = functional.binary_cross_entropy_with_logits(logits, target);
         var p = functional.sigmoid(logits);
-        return (bce.add(Scalars.One) - SoftDice(p, target).mean()).MoveToOuterDisposeScope();
+        return (bce.add(Scalars.One, Scalars.One) - SoftDice(p, target).mean()).MoveToOuterDisposeScope();
     }
 
     /// <summary>Cross-entropy + (1 − mean soft Dice over the foreground classes).</summary>
@@ -31,7 +31,7 @@ public static class SegmentationLosses
         var ce = functional.cross_entropy(logits, target);
         var (p, onehot) = ProbabilitiesAndOneHot(logits, target);
         var dice = SoftDice(p, onehot);
-        return (ce.add(Scalars.One) - dice[TensorIndex.Slice(1)].mean()).MoveToOuterDisposeScope();
+        return (ce.add(Scalars.One, Scalars.One) - dice[TensorIndex.Slice(1)].mean()).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -54,7 +54,8 @@ public static class SegmentationLosses
         var fn = (OneMinus(p) * t).sum(dims);
         var fp = (p * OneMinus(t)).sum(dims);
         var smooth = Scalars.Of(Smooth);
-        var ti = tp.add(smooth) / (tp + fn.mul(Scalars.Of(alpha)) + fp.mul(Scalars.Of(beta))).add(smooth);
+        var one = Scalars.One;
+        var ti = tp.add(smooth, one) / tp.add(fn.mul(Scalars.Of(alpha)), one).add(fp.mul(Scalars.Of(beta)), one).add(smooth, one);
         return OneMinus(ti).pow(Scalars.Of(gamma)).mean().MoveToOuterDisposeScope();
     }
 
@@ -71,12 +72,12 @@ public static class SegmentationLosses
     {
         var dims = SumDims(p);
         var inter = (p * t).sum(dims);
-        var denom = p.sum(dims) + t.sum(dims);
+        var denom = p.sum(dims).add(t.sum(dims), Scalars.One);
         var smooth = Scalars.Of(Smooth);
-        return inter.mul(Scalars.Of(2)).add(smooth) / denom.add(smooth);
+        return inter.mul(Scalars.Of(2)).add(smooth, Scalars.One) / denom.add(smooth, Scalars.One);
     }
 
-    private static Tensor OneMinus(Tensor x) => x.neg().add(Scalars.One);
+    private static Tensor OneMinus(Tensor x) => x.neg().add(Scalars.One, Scalars.One);
 
     private static long[] SumDims(Tensor p) => [0, .. Enumerable.Range(2, (int)p.dim() - 2).Select(i => (long)i)];
 

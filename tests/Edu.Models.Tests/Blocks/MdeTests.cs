@@ -1,4 +1,5 @@
 using Edu.Models.Blocks;
+using Edu.Models.Runtime;
 using Edu.Models.Catalogue;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -129,9 +130,9 @@ public sealed class MdeTests
         using var scope = NewDisposeScope();
         using var mde = ModelCatalogue.Seeded(1, () => new Mde(2, 3));
         var (g3, _, _, gain) = mde.EnhancementParameters;
-        Assert.True(gain.eq(1).all().item<bool>());
+        Assert.True(gain.eq(Scalars.Of(1)).all().item<bool>());
         var e = TestRandom.Normal(1, 3, 8, 8);
-        mde.forward(e, zeros_like(e)).pow(2).sum().backward();
+        mde.forward(e, zeros_like(e)).pow(Scalars.Of(2)).sum().backward();
         Assert.True(gain.grad!.abs().sum().item<float>() > 0);
         Assert.True(g3.grad!.abs().sum().item<float>() > 0);
     }

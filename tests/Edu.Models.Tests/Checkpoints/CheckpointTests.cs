@@ -1,4 +1,5 @@
 using Edu.Abstractions.Errors;
+using Edu.Models.Runtime;
 using Edu.Models.Catalogue;
 using Edu.Models.Checkpoints;
 using TorchSharp;
@@ -18,7 +19,7 @@ public sealed class CheckpointTests
         using var scope = NewDisposeScope();
         using var inputs = new Generator(5);
         var x = randn([2, 1, 32, 32], generator: inputs);
-        var y = (randn([2, 2, 32, 32], generator: inputs) > 0).to_type(ScalarType.Float32);
+        var y = (randn([2, 2, 32, 32], generator: inputs) > Scalars.Of(0)).to_type(ScalarType.Float32);
 
         using var a = Catalogue.Create("edu", Small, seed: 1);
         var optA = optim.Adam(a.parameters(), lr: 1e-2);
@@ -139,6 +140,6 @@ public sealed class CheckpointTests
     private static void TrainOnce(nn.Module<Tensor, Tensor> model)
     {
         var opt = optim.Adam(model.parameters(), lr: 1e-2);
-        Step(model, opt, TestRandom.Normal(2, 1, 32, 32), (TestRandom.Normal(2, 2, 32, 32) > 0).to_type(ScalarType.Float32));
+        Step(model, opt, TestRandom.Normal(2, 1, 32, 32), (TestRandom.Normal(2, 2, 32, 32) > Scalars.Of(0)).to_type(ScalarType.Float32));
     }
 }

@@ -1,4 +1,5 @@
 using Edu.Models.Catalogue;
+using Edu.Models.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -39,7 +40,7 @@ public sealed class LeakTests
     {
         using var scope = NewDisposeScope();
         var x = TestRandom.Normal(shape);
-        var y = (x > 0).to_type(ScalarType.Float32);
+        var y = (x > Scalars.Of(0)).to_type(ScalarType.Float32);
         optimizer.zero_grad();
         var loss = nn.functional.binary_cross_entropy_with_logits(model.forward(x), y);
         loss.backward();

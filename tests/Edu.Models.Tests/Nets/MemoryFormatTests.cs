@@ -51,7 +51,7 @@ public sealed class MemoryFormatTests
     public void Channels_last_strides_are_recognised_by_atens_rule()
     {
         using var scope = NewDisposeScope();
-        var nchw = arange(120, dtype: ScalarType.Float32).view(2, 3, 4, 5);
+        var nchw = arange(Scalars.Of(120), dtype: ScalarType.Float32).view(2, 3, 4, 5);
         var nhwc = MemoryFormat.ToChannelsLast(nchw);
         Assert.False(MemoryFormat.IsChannelsLast(nchw));
         Assert.True(MemoryFormat.IsChannelsLast(nhwc));

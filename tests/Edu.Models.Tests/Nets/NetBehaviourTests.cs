@@ -1,4 +1,5 @@
 using Edu.Models.Catalogue;
+using Edu.Models.Runtime;
 using Edu.Models.Nets;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -108,7 +109,7 @@ public sealed class NetBehaviourTests
         // inputs from a generator of their own: other tests in this assembly draw from the global one in parallel
         using var inputs = new Generator(1000);
         var x = randn([2, 1, 32, 32], generator: inputs);
-        var y = (randn([2, 1, 32, 32], generator: inputs) > 0).to_type(ScalarType.Float32);
+        var y = (randn([2, 1, 32, 32], generator: inputs) > Scalars.Of(0)).to_type(ScalarType.Float32);
         var losses = new List<Tensor>();
         for (int step = 0; step < 3; step++)
         {

@@ -1,4 +1,5 @@
 using Edu.Abstractions.Errors;
+using Edu.Models.Runtime;
 using Edu.Models.Catalogue;
 using Edu.Training.Evaluation;
 using static TorchSharp.torch;
@@ -13,7 +14,7 @@ public sealed class SlidingWindowSegmenterTests
     public void A_net_whose_logits_are_nan_gets_a_numerics_error_naming_it_not_labels(int dims)
     {
         using var net = ModelCatalogue.CreateBuiltIn().Create("unet", new ModelHyperparameters(dims, 1, 2, 4, 2), seed: 4);
-        using (no_grad()) net.parameters().First().fill_(float.NaN);
+        using (no_grad()) net.parameters().First().fill_(Scalars.Of(float.NaN));
         int z = dims == 3 ? 8 : 3;
         var image = new float[16 * 16 * z];
         for (int i = 0; i < image.Length; i++) image[i] = i % 7;

@@ -1,4 +1,5 @@
 using Edu.Training.Losses;
+using Edu.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Edu.Training.Tests.Losses;
@@ -35,7 +36,7 @@ public sealed class SegmentationLossesTests
         var target = tensor(new float[] { 1, 0, 1, 0 }, [1, 1, 2, 2]);
         Assert.Equal(0, SegmentationLosses.FocalTversky((target * 2 - 1) * 30, target).item<float>(), 4);
         // p = 0 everywhere: TP 0 → TI = s / (0.7·2 + s) ≈ 0 → loss ≈ 1
-        Assert.Equal(1, SegmentationLosses.FocalTversky(full(new long[] { 1, 1, 2, 2 }, -30f), target).item<float>(), 3);
+        Assert.Equal(1, SegmentationLosses.FocalTversky(full(new long[] { 1, 1, 2, 2 }, Scalars.Of(-30f)), target).item<float>(), 3);
     }
 
     [Theory]
@@ -49,7 +50,7 @@ public sealed class SegmentationLossesTests
         using var generator = new Generator(1); // not the global one: seeded net builds run in parallel tests
         var logits = randn([2, classes, 4, 4], generator: generator).requires_grad_();
         var target = classes == 1
-            ? (rand([2, 1, 4, 4], generator: generator) > 0.5).to_type(ScalarType.Float32)
+            ? (rand([2, 1, 4, 4], generator: generator) > Scalars.Of(0.5)).to_type(ScalarType.Float32)
             : randint(0, classes, [2, 4, 4], generator: generator);
         var loss = SegmentationLosses.Get(name, classes)(logits, target);
         loss.backward();
