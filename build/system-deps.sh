@@ -6,7 +6,7 @@
 set -euo pipefail
 
 run_packages=(libgdcm-cil)
-test_packages=(dicom3tools dcmtk python3-pydicom python3-numpy python3-torch)
+test_packages=(dicom3tools dcmtk python3-pydicom python3-numpy python3-torch orthanc orthanc-dicomweb)
 
 case "${1:-run}" in
   run)  wanted=("${run_packages[@]}") ;;
