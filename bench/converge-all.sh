@@ -27,7 +27,7 @@ for seed in $seeds; do
       *) extra=() ;;
     esac
     echo "== seed $seed $m ($(date -u +%H:%M))"
-    # a net that fails ends its modality's run (bench converge stops there): record it and go on with the next
+    # a net that fails is recorded; bench converge runs the others and writes converge-partial.json (no converge.json, so a rerun redoes the modality)
     "$edu" bench converge --dataset "$out/data-$m" --out "$out/seed-$seed/$m" --epochs "$epochs" --steps 5 --batch 8 \
       --base 8 --depth 3 --lr 0.003 --target 0.9 --seed "$seed" "${models[@]}" "${extra[@]}" \
       || echo "seed $seed $m: bench converge failed (exit $?), see the log above" | tee -a "$out/failures.txt"

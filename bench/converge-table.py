@@ -4,7 +4,7 @@
 usage: bench/converge-table.py OUT [--steps 5]
 Epochs to target per seed ("–" = not reached in the run), the median over seeds (not-reached counts as
 beyond the last epoch), final validation Dice mean over seeds, ATS (median ms per step, median over seeds),
-PMU (peak RSS, max over seeds), and training seconds to target derived as epochs x steps x ATS (wall-clock
+PMU (peak RSS, max over seeds), per-label Dice where bench/converge-labels.sh wrote labels.json, and training seconds to target derived as epochs x steps x ATS (wall-clock
 seconds are not used: the runs shared the machine with other work).
 """
 import glob, json, os, statistics, sys
@@ -47,6 +47,20 @@ for m in modalities:
         print(f"| {model} | {rs[0]['parameters']:,} | {' / '.join('–' if x is None else str(x) for x in e)} | "
               f"{'not reached' if med > epochs else f'{med:g}'} | {secs} | {ats:.1f} | {max(r['pmumb'] for r in rs):.0f} | "
               f"{statistics.mean(r['finaldice'] for r in rs):.3f} |")
+    labels = {}
+    for s in seeds:  # per-label Dice from bench/converge-labels.sh, mean over seeds
+        path = os.path.join(s, m, "labels.json")
+        if os.path.exists(path):
+            for model, per in json.load(open(path)).items():
+                for label, dice in per.items():
+                    labels.setdefault(model, {}).setdefault(label, []).append(dice)
+    if labels:
+        names = list(next(iter(labels.values())).keys())
+        print(f"\nPer-label Dice of the final model on the validation cases (`edu evaluate`, whole volumes; mean over seeds):\n")
+        print("| model | " + " | ".join(names) + " |")
+        print("|---|" + "---|" * len(names))
+        for model, per in labels.items():
+            print(f"| {model} | " + " | ".join(f"{statistics.mean(per[n]):.3f} ({len(per[n])})" if n in per else "–" for n in names) + " |")
     best = min(medians.values())
     summary[m] = [k for k, v in medians.items() if v == best and v <= epochs]
 print("\nFastest to the target (median epochs):", "; ".join(f"{m}: {', '.join(v) or 'none reached'}" for m, v in summary.items()))

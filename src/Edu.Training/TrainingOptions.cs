@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Edu.Models.Catalogue;
 using Edu.Training.Augmentation;
 
 namespace Edu.Training;
@@ -13,7 +14,7 @@ public sealed record TrainingOptions
     [JsonPropertyName("dataset")] public required string Dataset { get; init; }
 
     /// <summary>Catalogue name of the network (<c>unet</c>, <c>attention-unet</c>, <c>unet-mde</c>, <c>attention-unet-mde</c>, <c>unetpp</c>, <c>edu</c>, <c>edu-dense</c>, <c>edu-lean</c>).</summary>
-    [JsonPropertyName("model")] public string Model { get; init; } = "edu";
+    [JsonPropertyName("model")] public string Model { get; init; } = ModelCatalogue.DefaultModel;
 
     /// <summary>Base channel width (null: the spec's default, 32 in 2-D and 16 in 3-D).</summary>
     [JsonPropertyName("base_channels")] public int? BaseChannels { get; init; }

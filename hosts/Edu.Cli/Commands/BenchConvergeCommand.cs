@@ -94,10 +94,23 @@ public static class BenchConvergeCommand
                 return Task.FromResult(CliApp.Ok);
             }
             var rows = new List<Row>();
+            var failures = new List<string>();
             foreach (string name in names)
             {
                 if (!parse.GetValue(json)) Console.Out.WriteLine($"training {name} ...");
-                rows.Add(RunChild(name, parse.Tokens.Select(t => t.Value).ToList(), outDir, cancellationToken));
+                try { rows.Add(RunChild(name, parse.Tokens.Select(t => t.Value).ToList(), outDir, cancellationToken)); }
+                catch (ConvergenceFailedException e)
+                {
+                    // the other nets still run; the comparison is incomplete, so it is not written as converge.json
+                    failures.Add(e.Message);
+                    Console.Error.WriteLine($"error: {e.Message}");
+                }
+            }
+            if (failures.Count > 0)
+            {
+                File.WriteAllText(Path.Combine(outDir, "converge-partial.json"), JsonSerializer.Serialize(rows, EduJson.Indented));
+                throw new ConvergenceFailedException($"{failures.Count} of {names.Length} nets failed ({string.Join("; ", failures.Select(f => f.Split(':')[0]))}); "
+                    + $"the others are in {Path.Combine(outDir, "converge-partial.json")}");
             }
             File.WriteAllText(Path.Combine(outDir, "converge.json"), JsonSerializer.Serialize(rows, EduJson.Indented));
             Chart(rows, Path.Combine(outDir, "converge.png"), goal);

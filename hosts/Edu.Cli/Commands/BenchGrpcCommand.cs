@@ -63,7 +63,7 @@ public static class BenchGrpcCommand
     /// <summary>Creates the command.</summary>
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Architecture (see `edu models`).", DefaultValueFactory = _ => "edu" };
+        var model = new Option<string>("--model") { Description = "Architecture (see `edu models`).", DefaultValueFactory = _ => ModelCatalogue.DefaultModel };
         var size = new Option<int>("--size") { Description = "Edge of the square grey image (divisible by 16).", DefaultValueFactory = _ => 256 };
         var baseChannels = new Option<int>("--base") { Description = "Base width of the model.", DefaultValueFactory = _ => 32 };
         var requests = new Option<int>("--requests") { Description = "Timed sequential requests per path (the median is reported).", DefaultValueFactory = _ => 10 };

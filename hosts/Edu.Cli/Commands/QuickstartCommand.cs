@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Edu.Models.Catalogue;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -45,7 +46,7 @@ public static class QuickstartCommand
             var options = new TrainingOptions
             {
                 Dataset = data,
-                Model = "edu",
+                Model = ModelCatalogue.DefaultModel,
                 BaseChannels = 8,
                 Depth = 3,
                 Epochs = n,

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Edu.Models.Catalogue;
 using System.Globalization;
 using System.Text.Json;
 using Edu.Abstractions.Errors;
@@ -164,7 +165,7 @@ public static class RemoteCommand
         var upload = new Option<string?>("--upload") { Description = "Upload the local --dataset folder first under this name." };
         var name = new Option<string>("--model-name") { Description = "Name of the model package the job produces.", Required = true };
         var version = new Option<string?>("--model-version") { Description = "Its version (default: the job id)." };
-        var model = new Option<string>("--model") { Description = "Network: unet, attention-unet, unet-mde, attention-unet-mde, unetpp, edu, edu-dense, edu-lean.", DefaultValueFactory = _ => "edu" };
+        var model = new Option<string>("--model") { Description = "Network: unet, attention-unet, unet-mde, attention-unet-mde, unetpp, edu, edu-dense, edu-lean.", DefaultValueFactory = _ => ModelCatalogue.DefaultModel };
         var epochs = new Option<int>("--epochs") { Description = "Epochs (0: the trainer's default)." };
         var batch = new Option<int>("--batch") { Description = "Batch size (0: default)." };
         var patch = new Option<int>("--patch") { Description = "Patch edge in voxels (0: default)." };

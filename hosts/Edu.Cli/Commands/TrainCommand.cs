@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Edu.Models.Catalogue;
 using System.Text.Json;
 using Edu.Cli.Training;
 using Edu.Training;
@@ -16,7 +17,7 @@ public static class TrainCommand
     public static Command Create()
     {
         var dataset = new Option<string?>("--dataset") { Description = "Dataset folder (nnU-Net v2 layout, or images/ + masks/). Not needed with --resume." };
-        var model = new Option<string>("--model") { Description = "Net from `edu models`.", DefaultValueFactory = _ => "edu" };
+        var model = new Option<string>("--model") { Description = "Net from `edu models`.", DefaultValueFactory = _ => ModelCatalogue.DefaultModel };
         var output = new Option<string>("--out") { Description = "Run folder (new or empty; with --resume an existing run).", Required = true };
         var epochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => 50 };
         var steps = new Option<int?>("--steps") { Description = "Steps per epoch (default: one pass over the training cases)." };

@@ -48,7 +48,7 @@ public sealed class TrainerRunner : ITrainingRunner
         var options = new TrainingOptions
         {
             Dataset = _datasets.Resolve(r.Dataset),
-            Model = string.IsNullOrEmpty(r.Architecture) ? "edu" : r.Architecture,
+            Model = string.IsNullOrEmpty(r.Architecture) ? ModelCatalogue.DefaultModel : r.Architecture,
             Device = _options.Device,
             Resume = resume,
         };

@@ -40,6 +40,12 @@ public sealed class ModelCatalogue
     /// <summary>The built-in names, in catalogue order.</summary>
     public static IReadOnlyList<string> BuiltInNames { get; } = ["unet", "attention-unet", "unet-mde", "attention-unet-mde", "unetpp", "edu", "edu-dense", "edu-lean"];
 
+    /// <summary>
+    /// The net that "E-DU" means where none is named (<c>edu train</c>, <c>edu quickstart</c>, the worker's StartTraining):
+    /// the reading of the E-DU paper chosen from the convergence and memory measurements in docs/benchmarks.md.
+    /// </summary>
+    public const string DefaultModel = "edu";
+
     /// <summary>An empty catalogue.</summary>
     public ModelCatalogue() { }
 
