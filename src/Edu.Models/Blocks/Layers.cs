@@ -36,11 +36,11 @@ public static class Layers
             : ConvTranspose3d(inChannels, outChannels, 2, stride: 2, bias: true);
     }
 
-    /// <summary>Batch normalisation with affine weights.</summary>
+    /// <summary>Batch normalisation with affine weights (TorchSharp's, with its batch counter on a kept scalar).</summary>
     public static Module<Tensor, Tensor> BatchNorm(int spatialDims, long channels)
     {
         CheckDims(spatialDims);
-        return spatialDims == 2 ? BatchNorm2d(channels) : BatchNorm3d(channels);
+        return new KeptScalarBatchNorm(spatialDims, channels);
     }
 
     /// <summary>Max-pool, kernel 2, stride 2 (the spec's <c>Down</c>).</summary>

@@ -19,6 +19,9 @@ public static class Scalars
     /// <summary>1, e.g. as the <c>alpha</c> of an in-place add.</summary>
     public static Scalar One { get; } = Of(1);
 
+    /// <summary>The integer 1, for counters held in integer tensors (a floating-point scalar cannot be added to those in place).</summary>
+    public static Scalar IntegerOne { get; } = 1L.ToScalar();
+
     /// <summary>The process-wide native scalar for the constant <paramref name="value"/>.</summary>
     public static Scalar Of(double value) => Cache.GetOrAdd(value, v => (Scalar)v);
 }
