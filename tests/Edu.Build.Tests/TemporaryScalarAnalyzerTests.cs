@@ -15,6 +15,10 @@ public sealed class TemporaryScalarAnalyzerTests
     [InlineData("x.add_(x, alpha: factor)", "factor")]
     [InlineData("x.fill_(factor.ToScalar())", "factor.ToScalar()")]
     [InlineData("x.mul((Scalar)factor)", "factor")]
+    [InlineData("x.add(x)", "x.add(x)")]
+    [InlineData("x + x", "x + x")]
+    [InlineData("x * 2.0", "x * 2.0")]
+    [InlineData("nn.BatchNorm2d(4).forward(x)", "nn.BatchNorm2d(4)")]
     public void TemporaryScalar_IsReported(string expression, string flagged)
     {
         var diagnostics = Analyze($"Tensor F(Tensor x, double factor) => {expression};");
@@ -27,6 +31,7 @@ public sealed class TemporaryScalarAnalyzerTests
     [InlineData("using var s = factor.ToScalar(); return x.mul(s);")]
     [InlineData("using var s = (Scalar)factor; return x > s;")]
     [InlineData("return x.mul(Kept);")]
+    [InlineData("return x.add(x, Kept).add_(Kept, Kept);")]
     [InlineData("return x.mul(x);")]
     public void OwnedScalar_IsNotReported(string body)
     {

@@ -105,9 +105,11 @@ public sealed class TemporaryScalarAnalyzer : DiagnosticAnalyzer
             ("add" or "add_", 1) => "without alpha it passes 1",
             ("addcdiv" or "addcdiv_", 2) => "without value it passes 1",
             ("celu" or "celu_" or "elu" or "elu_", _) when onTensor => "it passes its constants as scalars",
+            ("BatchNorm1d" or "BatchNorm2d" or "BatchNorm3d", _) when method.ContainingType.Name == "nn" =>
+                "its forward adds a temporary 1 to num_batches_tracked on every training pass; use KeptScalarBatchNorm",
             _ => null,
         };
-        if (why is not null && (onTensor || method.ContainingType.Name == "torch"))
+        if (why is not null && (onTensor || method.ContainingType.Name is "torch" or "nn"))
             context.ReportDiagnostic(Diagnostic.Create(InsideRule, context.Operation.Syntax.GetLocation(), context.Operation.Syntax.ToString(), why));
     }
 
