@@ -44,7 +44,7 @@ public sealed class ModelCatalogue
     /// The net that "E-DU" means where none is named (<c>edu train</c>, <c>edu quickstart</c>, the worker's StartTraining):
     /// the reading of the E-DU paper chosen from the convergence and memory measurements in docs/benchmarks.md.
     /// </summary>
-    public const string DefaultModel = "edu";
+    public const string DefaultModel = "edu-dense";
 
     /// <summary>An empty catalogue.</summary>
     public ModelCatalogue() { }
@@ -63,9 +63,9 @@ public sealed class ModelCatalogue
             h => new AttentionUNetMde(h.SpatialDims, h.InChannels, h.Classes, h.BaseChannels, h.Depth)));
         c.Register(new("unetpp", "UNet++: nested dense skip pathways (Zhou et al. 2018)",
             h => new UNetPlusPlus(h.SpatialDims, h.InChannels, h.Classes, h.BaseChannels, h.Depth, h.DeepSupervision)));
-        c.Register(new("edu", "E-DU: enhanced dense U-Net, UNet++ topology with MDE on every dense skip",
+        c.Register(new("edu", "E-DU, first reading: UNet++ topology, MDE on the mean of each node's dense skips, additive fusion",
             h => new EDenseUNet(h.SpatialDims, h.InChannels, h.Classes, h.BaseChannels, h.Depth, h.DeepSupervision)));
-        c.Register(new("edu-dense", "E-DU, second reading: UNet++ with each encoder feature through a residual MDE (MdeLite, identity at start)",
+        c.Register(new("edu-dense", "E-DU (the default): UNet++ with each encoder feature through a residual MDE (MdeLite, identity at start)",
             h => new EduDense(h.SpatialDims, h.InChannels, h.Classes, h.BaseChannels, h.Depth, h.DeepSupervision)));
         c.Register(new("edu-lean", "E-DU, second reading: nested decoders on MdeLite-enhanced encoder features, no dense pathway",
             h => new EduLean(h.SpatialDims, h.InChannels, h.Classes, h.BaseChannels, h.Depth, h.DeepSupervision)));

@@ -26,7 +26,8 @@ public sealed class QuickstartCommandTests : IDisposable
         Assert.Equal(["dice", "iou", "model", "seconds", "out"], json.EnumerateObject().Select(p => p.Name));
         Assert.Equal(outDir, json.GetProperty("out").GetString());
         Assert.InRange(json.GetProperty("dice").GetDouble(), 0, 1);
-        Assert.True(File.Exists(Path.Combine(json.GetProperty("model").GetString()!, "model.json")));
+        string modelJson = File.ReadAllText(Path.Combine(json.GetProperty("model").GetString()!, "model.json"));
+        Assert.Equal(Edu.Models.Catalogue.ModelCatalogue.DefaultModel, System.Text.Json.JsonDocument.Parse(modelJson).RootElement.GetProperty("architecture").GetString());
         Assert.True(File.Exists(Path.Combine(outDir, "run", "curves.png")));
         Assert.Equal(10, Directory.GetFiles(Path.Combine(outDir, "overlays"), "*.png").Length);
         Assert.True(File.Exists(Path.Combine(outDir, "evaluation.json")));
