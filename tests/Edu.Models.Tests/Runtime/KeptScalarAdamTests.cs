@@ -42,8 +42,7 @@ public sealed class KeptScalarAdamTests
 
     private static (nn.Module<Tensor, Tensor> Net, optim.Optimizer Optimizer) Make(string kind, double weightDecay, bool ours)
     {
-        manual_seed(3);
-        var net = nn.Sequential(nn.Conv2d(1, 4, 3, padding: 1), nn.BatchNorm2d(4), nn.ReLU(), nn.Conv2d(4, 1, 1));
+        var net = Edu.Models.Catalogue.ModelCatalogue.Seeded(3, () => nn.Sequential(nn.Conv2d(1, 4, 3, padding: 1), nn.BatchNorm2d(4), nn.ReLU(), nn.Conv2d(4, 1, 1)));
         var parameters = net.parameters().ToList();
         optim.Optimizer optimizer = (kind, ours) switch
         {
