@@ -58,9 +58,11 @@ public sealed record RouteRule
         }
     }
 
-    // a time limit: a pattern from configuration must not hang the gateway on a long description
-    private Regex DescriptionPattern() => _description ??= new Regex(SeriesDescription!,
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
+    // compiled once per pattern (a `with` copy that changes the pattern compiles its own); a time limit: a pattern from
+    // configuration must not hang the gateway on a long description
+    private Regex DescriptionPattern() => _description is { } compiled && compiled.ToString() == SeriesDescription
+        ? compiled
+        : _description = new Regex(SeriesDescription!, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
 
     private static bool Same(string? wanted, string? actual) =>
         wanted is null || string.Equals(wanted.Trim(), actual?.Trim(), StringComparison.OrdinalIgnoreCase);
