@@ -2,7 +2,7 @@ using System.Globalization;
 using Edu.Abstractions.Errors;
 using Edu.Client;
 using Edu.Worker.Metrics;
-using Edu.Worker.Security;
+using Edu.Abstractions.Logging;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 

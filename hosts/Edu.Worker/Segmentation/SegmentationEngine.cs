@@ -14,7 +14,7 @@ using Edu.Worker.Configuration;
 using Edu.Worker.Errors;
 using Edu.Worker.Metrics;
 using Edu.Worker.Models;
-using Edu.Worker.Security;
+using Edu.Abstractions.Logging;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Options;

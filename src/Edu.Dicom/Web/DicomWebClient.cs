@@ -166,7 +166,8 @@ public sealed class DicomWebClient : IDisposable
         return uid;
     }
 
-    private static SocketsHttpHandler CreateHandler(DicomWebOptions options)
+    /// <summary>The HTTP handler the client uses: pooled connections and, with a CA file, trust in that CA only (another client of the same service may share it).</summary>
+    public static SocketsHttpHandler CreateHandler(DicomWebOptions options)
     {
         var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
         if (options.CaCertificateFile is { } caFile)

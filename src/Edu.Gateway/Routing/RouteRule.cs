@@ -37,6 +37,9 @@ public sealed record RouteRule
     /// <summary>Modality plugin id the worker reads the series with; empty: from the model package.</summary>
     public string ModalityPlugin { get; init; } = "";
 
+    /// <summary>An extra output: when set, the label volume as NIfTI (<c>{SeriesInstanceUID}_seg.nii.gz</c>) into this folder too.</summary>
+    public string? NiftiFolder { get; init; }
+
     private Regex? _description;
 
     /// <summary>Whether <paramref name="series"/> meets every condition of the rule.</summary>

@@ -11,7 +11,7 @@ namespace Edu.Gateway.State;
 /// </summary>
 public sealed class GatewayStateStore : IDisposable
 {
-    private const string Columns = "id, study_uid, series_uid, model, version, rule, state, attempts, last_error, arrived, last_activity, updated, next_attempt, seg_uid, facts";
+    private const string Columns = "id, study_uid, series_uid, model, version, rule, state, attempts, last_error, arrived, last_activity, updated, next_attempt, seg_uid, facts, local_folder, seg_file, timings";
     private readonly SqliteConnection _connection;
     private readonly object _gate = new();
     private readonly Func<long> _now;
@@ -41,8 +41,13 @@ public sealed class GatewayStateStore : IDisposable
                 next_attempt INTEGER NOT NULL DEFAULT 0,
                 seg_uid TEXT NOT NULL DEFAULT '',
                 facts TEXT NOT NULL DEFAULT '{}',
+                local_folder TEXT NOT NULL DEFAULT '',
+                complete INTEGER NOT NULL DEFAULT 0,
+                seg_file TEXT NOT NULL DEFAULT '',
+                timings TEXT NOT NULL DEFAULT '',
                 UNIQUE (series_uid, model, version));
             CREATE INDEX IF NOT EXISTS series_state ON series (state, next_attempt);
+            CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, value TEXT NOT NULL);
             """);
     }
 
@@ -50,8 +55,11 @@ public sealed class GatewayStateStore : IDisposable
     /// Records that instances of a series arrived: a new row in <see cref="SeriesState.Received"/>, or, while it is still
     /// being received, its activity time moved on. A series seen again after it was routed or skipped is received anew
     /// (routing decides once more, and a stored model/version pair is not repeated).
+    /// <paramref name="localFolder"/>: where the gateway keeps the series' files (received by its own C-STORE SCP);
+    /// empty when they stay in the PACS and are fetched with WADO-RS. <paramref name="complete"/>: the source says the
+    /// series is whole (Orthanc's stable series), so no quiet time is waited.
     /// </summary>
-    public SeriesRecord Receive(SeriesFacts facts)
+    public SeriesRecord Receive(SeriesFacts facts, string localFolder = "", bool complete = false)
     {
         long now = _now();
         string json = JsonSerializer.Serialize(facts);
@@ -61,23 +69,24 @@ public sealed class GatewayStateStore : IDisposable
             var pending = Query($"SELECT {Columns} FROM series WHERE series_uid = $s AND model = '' AND version = ''", tx, ("$s", facts.SeriesInstanceUid)).FirstOrDefault();
             if (pending is null)
                 Execute("""
-                    INSERT INTO series (study_uid, series_uid, state, arrived, last_activity, updated, facts)
-                    VALUES ($study, $s, $state, $now, $now, $now, $facts)
-                    """, tx, ("$study", facts.StudyInstanceUid), ("$s", facts.SeriesInstanceUid), ("$state", (int)SeriesState.Received), ("$now", now), ("$facts", json));
+                    INSERT INTO series (study_uid, series_uid, state, arrived, last_activity, updated, facts, local_folder, complete)
+                    VALUES ($study, $s, $state, $now, $now, $now, $facts, $folder, $complete)
+                    """, tx, ("$study", facts.StudyInstanceUid), ("$s", facts.SeriesInstanceUid), ("$state", (int)SeriesState.Received), ("$now", now),
+                    ("$facts", json), ("$folder", localFolder), ("$complete", complete ? 1 : 0));
             else
-                Execute("UPDATE series SET state = $state, last_activity = $now, updated = $now, facts = $facts, last_error = '' WHERE id = $id",
-                    tx, ("$state", (int)SeriesState.Received), ("$now", now), ("$facts", json), ("$id", pending.Id));
+                Execute("UPDATE series SET state = $state, last_activity = $now, updated = $now, facts = $facts, last_error = '', local_folder = $folder, complete = $complete WHERE id = $id",
+                    tx, ("$state", (int)SeriesState.Received), ("$now", now), ("$facts", json), ("$folder", localFolder), ("$complete", complete ? 1 : 0), ("$id", pending.Id));
             var row = Query($"SELECT {Columns} FROM series WHERE series_uid = $s AND model = '' AND version = ''", tx, ("$s", facts.SeriesInstanceUid)).Single();
             tx.Commit();
             return row;
         }
     }
 
-    /// <summary>Received series whose last instance came at least <paramref name="quiet"/> ago: complete enough to route.</summary>
+    /// <summary>Received series whose last instance came at least <paramref name="quiet"/> ago, or that their source called complete: ready to route.</summary>
     public IReadOnlyList<SeriesRecord> QuietSeries(TimeSpan quiet)
     {
         lock (_gate)
-            return Query($"SELECT {Columns} FROM series WHERE state = $state AND last_activity <= $before ORDER BY last_activity",
+            return Query($"SELECT {Columns} FROM series WHERE state = $state AND (complete = 1 OR last_activity <= $before) ORDER BY last_activity",
                 null, ("$state", (int)SeriesState.Received), ("$before", _now() - (long)quiet.TotalMilliseconds));
     }
 
@@ -138,8 +147,31 @@ public sealed class GatewayStateStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// The SEG of a segmenting series is made and kept at <paramref name="segFile"/>: from now on every attempt, after a
+    /// restart too, exports this same file (same SOP Instance UID, which a PACS stores once) instead of segmenting again.
+    /// </summary>
+    public SeriesRecord RecordSeg(long id, string segFile, string segInstanceUid)
+    {
+        lock (_gate)
+        {
+            var row = Get(id, null);
+            if (row.State != SeriesState.Segmenting)
+                throw new InvalidOperationException($"series row {id} is {row.State}, not Segmenting: only a claimed series has a SEG made");
+            Execute("UPDATE series SET seg_file = $file, seg_uid = $uid, updated = $now WHERE id = $id",
+                null, ("$file", segFile), ("$uid", segInstanceUid), ("$now", _now()), ("$id", id));
+            return Get(id, null);
+        }
+    }
+
     /// <summary>The SEG of a segmenting series is stored in the PACS.</summary>
-    public SeriesRecord MarkStored(long id, string segInstanceUid) => Finish(id, SeriesState.Stored, "", segInstanceUid, 0);
+    public SeriesRecord MarkStored(long id, string segInstanceUid, string timingsJson = "")
+    {
+        var row = Finish(id, SeriesState.Stored, "", segInstanceUid, 0);
+        lock (_gate)
+            Execute("UPDATE series SET timings = $t, seg_file = '' WHERE id = $id", null, ("$t", timingsJson), ("$id", id));
+        lock (_gate) return Get(id, null);
+    }
 
     /// <summary>
     /// An attempt failed: failed again after <paramref name="retryDelay"/>, or dead-lettered once
@@ -150,7 +182,30 @@ public sealed class GatewayStateStore : IDisposable
         SeriesRecord row;
         lock (_gate) row = Get(id, null);
         bool dead = permanent || row.Attempts >= maxAttempts;
-        return Finish(id, dead ? SeriesState.DeadLetter : SeriesState.Failed, error, "", dead ? 0 : _now() + (long)retryDelay.TotalMilliseconds);
+        return Finish(id, dead ? SeriesState.DeadLetter : SeriesState.Failed, error, row.SegInstanceUid, dead ? 0 : _now() + (long)retryDelay.TotalMilliseconds);
+    }
+
+    /// <summary>A value the gateway keeps across restarts (Orthanc's change sequence number); null when never set.</summary>
+    public string? GetCursor(string name)
+    {
+        lock (_gate)
+        {
+            using var cmd = Command("SELECT value FROM cursors WHERE name = $n", null, ("$n", name));
+            return cmd.ExecuteScalar() as string;
+        }
+    }
+
+    /// <summary>Sets a value kept across restarts.</summary>
+    public void SetCursor(string name, string value)
+    {
+        lock (_gate)
+            Execute("INSERT INTO cursors (name, value) VALUES ($n, $v) ON CONFLICT (name) DO UPDATE SET value = excluded.value", null, ("$n", name), ("$v", value));
+    }
+
+    /// <summary>One row by id; null when there is none.</summary>
+    public SeriesRecord? Find(long id)
+    {
+        lock (_gate) return Query($"SELECT {Columns} FROM series WHERE id = $id", null, ("$id", id)).SingleOrDefault();
     }
 
     /// <summary>
@@ -226,7 +281,7 @@ public sealed class GatewayStateStore : IDisposable
         while (reader.Read())
             rows.Add(new SeriesRecord(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
                 reader.GetString(5), (SeriesState)reader.GetInt32(6), reader.GetInt32(7), reader.GetString(8), reader.GetInt64(9),
-                reader.GetInt64(10), reader.GetInt64(11), reader.GetInt64(12), reader.GetString(13), reader.GetString(14)));
+                reader.GetInt64(10), reader.GetInt64(11), reader.GetInt64(12), reader.GetString(13), reader.GetString(14), reader.GetString(15), reader.GetString(16), reader.GetString(17)));
         return rows;
     }
 

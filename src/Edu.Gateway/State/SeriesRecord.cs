@@ -16,7 +16,10 @@ namespace Edu.Gateway.State;
 /// <param name="NextAttemptUnixMs">Earliest time of the next attempt (failed series).</param>
 /// <param name="SegInstanceUid">SOP Instance UID of the stored SEG.</param>
 /// <param name="FactsJson">The series attributes routing saw (JSON of <see cref="Routing.SeriesFacts"/>).</param>
+/// <param name="LocalFolder">Where the gateway keeps the series' files (its own C-STORE SCP received them); empty: in the PACS.</param>
+/// <param name="SegFile">The SEG made for the series, kept until it is stored; empty before and after.</param>
+/// <param name="TimingsJson">Where the time of a stored series went (JSON of <c>Processing.SeriesTimings</c>).</param>
 public sealed record SeriesRecord(
     long Id, string StudyInstanceUid, string SeriesInstanceUid, string Model, string Version, string Rule, SeriesState State,
     int Attempts, string LastError, long ArrivedUnixMs, long LastActivityUnixMs, long UpdatedUnixMs, long NextAttemptUnixMs,
-    string SegInstanceUid, string FactsJson);
+    string SegInstanceUid, string FactsJson, string LocalFolder = "", string SegFile = "", string TimingsJson = "");

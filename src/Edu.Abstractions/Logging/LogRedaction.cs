@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Edu.Worker.Security;
+namespace Edu.Abstractions.Logging;
 
 /// <summary>Keeps patient identity out of logs: UIDs and names are logged as a short hash.</summary>
 public static partial class LogRedaction
