@@ -32,6 +32,7 @@ public static class CliApp
         root.Subcommands.Add(SynthCommand.Create());
         root.Subcommands.Add(PluginsCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(GatewayCommand.Create());
         root.Subcommands.Add(RemoteCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(DoctorCommand.Create());

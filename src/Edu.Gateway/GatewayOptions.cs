@@ -180,6 +180,13 @@ public sealed class ExportSettings
     /// <summary>C-STORE: port of the PACS.</summary>
     public int Port { get; set; } = 104;
 
+    /// <summary>
+    /// After each export, ask the PACS (QIDO-RS, when <see cref="PacsSettings.DicomWebUrl"/> is set) whether it holds
+    /// the SEG, and count the export failed when it does not: Orthanc's DICOMweb plugin answers a STOW whose instance a
+    /// filter dropped with success.
+    /// </summary>
+    public bool VerifyStored { get; set; } = true;
+
     /// <summary>C-STORE: the storescu executable (dcmtk).</summary>
     public string StoreScu { get; set; } = "storescu";
 }

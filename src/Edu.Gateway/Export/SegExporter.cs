@@ -59,7 +59,7 @@ public sealed class CStoreExporter(ExportSettings settings) : ISegExporter
     public async Task ExportAsync(string segFile, string studyUid, CancellationToken cancellationToken)
     {
         var info = new ProcessStartInfo(settings.StoreScu) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string arg in new[] { "-v", "-aet", settings.CallingAeTitle, "-aec", settings.CalledAeTitle, "-to", "30", "-ta", "30", "-td", "300",
+        foreach (string arg in new[] { "-v", "-R", "-aet", settings.CallingAeTitle, "-aec", settings.CalledAeTitle, "-to", "30", "-ta", "30", "-td", "300",
                      settings.Host, settings.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), segFile })
             info.ArgumentList.Add(arg);
         Process process;
@@ -84,7 +84,7 @@ public sealed class CStoreExporter(ExportSettings settings) : ISegExporter
             bool stored = response is not null && (response.Contains("(Success", StringComparison.Ordinal) || response.Contains("(Warning", StringComparison.Ordinal));
             string? problem = stored ? null : response ?? lines.FirstOrDefault(l => l.StartsWith("E:", StringComparison.Ordinal) || l.StartsWith("F:", StringComparison.Ordinal));
             if (process.ExitCode != 0 || !stored)
-                throw new ExportException($"C-STORE to {settings.CalledAeTitle}@{settings.Host}:{settings.Port} failed (storescu exit {process.ExitCode}): {Abstractions.Logging.LogRedaction.Uids(problem ?? text.Split('\n').LastOrDefault() ?? "")}");
+                throw new ExportException($"{Describe()} failed (storescu exit {process.ExitCode}): {Abstractions.Logging.LogRedaction.Uids(problem ?? text.Split('\n').LastOrDefault() ?? "")}");
         }
     }
 }

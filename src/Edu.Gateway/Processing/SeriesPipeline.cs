@@ -116,6 +116,7 @@ public sealed class SeriesPipeline(GatewayOptions options, GatewayStateStore sta
             }
             var exportClock = Stopwatch.StartNew();
             await exporter.ExportAsync(row.SegFile, row.StudyInstanceUid, cancellationToken).ConfigureAwait(false);
+            if (pacs is not null && options.Export.VerifyStored) await VerifyStoredAsync(row, cancellationToken).ConfigureAwait(false);
             double export = exportClock.Elapsed.TotalSeconds;
             var timings = new SeriesTimings(fetch, segment, worker, export,
                 (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - row.LastActivityUnixMs) / 1000.0);
@@ -141,6 +142,16 @@ public sealed class SeriesPipeline(GatewayOptions options, GatewayStateStore sta
             observer?.Failed(failed);
             if (row.SegFile.Length == 0) DeleteQuietly(Path.Combine(work, "input")); // the SEG, if made, stays for the next attempt
         }
+    }
+
+    // A PACS can answer "stored" for an instance it then does not keep (Orthanc's DICOMweb plugin 1.7 does, when a Lua
+    // filter drops it): the SEG counts as stored only once QIDO-RS finds it.
+    private async Task VerifyStoredAsync(SeriesRecord row, CancellationToken cancellationToken)
+    {
+        string segSeries = DicomStructure.Validate(row.SegFile).Text.GetValueOrDefault(0x0020000Eu, "");
+        var instances = await pacs!.SearchInstancesAsync(row.StudyInstanceUid, segSeries, cancellationToken).ConfigureAwait(false);
+        if (!instances.Any(i => i.GetString(0x00080018) == row.SegInstanceUid))
+            throw new ExportException($"the PACS answered the export with success but does not hold the SEG (QIDO-RS finds no instance {LogRedaction.Hash(row.SegInstanceUid)}): a filter or rule in the PACS may drop it");
     }
 
     private async Task<IReadOnlyList<string>> SeriesFilesAsync(SeriesRecord row, string folder, CancellationToken cancellationToken)

@@ -18,7 +18,8 @@ public sealed class OrthancServer : IDisposable
     private readonly Process _process;
     private readonly string _folder;
 
-    public OrthancServer()
+    /// <summary>Starts Orthanc; <paramref name="luaScript"/>, when given, is loaded as its Lua script (e.g. a ReceivedInstanceFilter).</summary>
+    public OrthancServer(string? luaScript = null)
     {
         if (!File.Exists(Executable) || !File.Exists(DicomWebPlugin))
             throw new InvalidOperationException("Orthanc with its DICOMweb plugin is not installed: run build/system-deps.sh test (as root), or apt-get install orthanc orthanc-dicomweb");
@@ -44,6 +45,12 @@ public sealed class OrthancServer : IDisposable
             ["DicomWeb"] = new Dictionary<string, object> { ["Enable"] = true, ["Root"] = "/dicom-web/" },
             ["StableAge"] = 2,
         };
+        if (luaScript is not null)
+        {
+            string luaFile = Path.Combine(_folder, "script.lua");
+            File.WriteAllText(luaFile, luaScript);
+            config["LuaScripts"] = new[] { luaFile };
+        }
         string configFile = Path.Combine(_folder, "orthanc.json");
         File.WriteAllText(configFile, JsonSerializer.Serialize(config));
         var info = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _folder };
@@ -65,6 +72,9 @@ public sealed class OrthancServer : IDisposable
     public Uri DicomWebUrl => new($"http://127.0.0.1:{HttpPort}/dicom-web/");
 
     public Uri RestUrl => new($"http://127.0.0.1:{HttpPort}/");
+
+    /// <summary>The temporary folder Orthanc runs in (its storage and configuration).</summary>
+    public string Folder => _folder;
 
     public void Dispose()
     {
