@@ -64,7 +64,7 @@ public sealed class GatewayService(GatewayOptions options, GatewayStateStore sta
                 catch (Exception e) when (e is DicomWebException or System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
                 {
                     if (health.SourceFailed("orthanc", LogRedaction.Uids(e.Message)))
-                        log.LogWarning("Orthanc change feed: {Error} (tried again every {Seconds} s)", LogRedaction.Uids(e.Message), options.PollSeconds);
+                        log.LogWarning("{Error} (tried again every {Seconds} s)", LogRedaction.Uids(e.Message), options.PollSeconds);
                     metrics.IngestFailed("orthanc");
                 }
             }

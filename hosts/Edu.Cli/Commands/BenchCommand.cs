@@ -14,6 +14,7 @@ public static class BenchCommand
         command.Subcommands.Add(BenchIoCommand.Create());
         command.Subcommands.Add(BenchGrpcCommand.Create());
         command.Subcommands.Add(BenchConvergeCommand.Create());
+        command.Subcommands.Add(BenchGatewayCommand.Create());
         return command;
     }
 }

@@ -35,8 +35,9 @@ public static partial class LogRedaction
         return text;
     }
 
-    // a UID: a root arc 0, 1 or 2, then at least two more numeric components (2.25.<uuid> has two), anywhere in the
+    // a UID: a root arc 0, 1 or 2 (not the tail of a dotted number such as the IP address 127.0.0.1), then at least two
+    // more numeric components (2.25.<uuid> has two), anywhere in the
     // text, also inside a file name such as IMG_1.2.826.0.1.3680043.2.1125.1.dcm
-    [GeneratedRegex(@"(?<![0-9])[0-2](?:\.[0-9]+){2,}(?![0-9])")]
+    [GeneratedRegex(@"(?<![0-9]|[0-9]\.)[0-2](?:\.[0-9]+){2,}(?![0-9])")]
     private static partial Regex UidPattern();
 }

@@ -40,6 +40,13 @@ public sealed class LogRedactionTests
     }
 
     [Fact]
+    public void An_IP_address_is_not_taken_for_a_UID()
+    {
+        Assert.Equal("no answer from http://127.0.0.1:8042", LogRedaction.Uids("no answer from http://127.0.0.1:8042"));
+        Assert.Equal("C-STORE to PACS@10.1.20.3:104", LogRedaction.Uids("C-STORE to PACS@10.1.20.3:104"));
+    }
+
+    [Fact]
     public async Task Segmenting_dicom_logs_the_series_hash_and_no_identity()
     {
         using var temp = new TempDir();
