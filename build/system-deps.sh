@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages EDU.Framework needs, or says exactly what to run.
-#   build/system-deps.sh run    what the edu command needs (GDCM's C# binding)
-#   build/system-deps.sh test   that plus what the tests need
+#   build/system-deps.sh run      what the edu command needs (GDCM's C# binding)
+#   build/system-deps.sh gateway  that plus what the PACS gateway needs (dcmtk's storescu for C-STORE export)
+#   build/system-deps.sh test     that plus what the tests need
 # As root it installs with apt-get; otherwise it prints the command and exits 1.
 set -euo pipefail
 
 run_packages=(libgdcm-cil)
+gateway_packages=(dcmtk)
 test_packages=(dicom3tools dcmtk python3-pydicom python3-numpy python3-torch orthanc orthanc-dicomweb)
 
 case "${1:-run}" in
-  run)  wanted=("${run_packages[@]}") ;;
-  test) wanted=("${run_packages[@]}" "${test_packages[@]}") ;;
-  *)    echo "usage: $0 run|test" >&2; exit 2 ;;
+  run)     wanted=("${run_packages[@]}") ;;
+  gateway) wanted=("${run_packages[@]}" "${gateway_packages[@]}") ;;
+  test)    wanted=("${run_packages[@]}" "${gateway_packages[@]}" "${test_packages[@]}") ;;
+  *)       echo "usage: $0 run|gateway|test" >&2; exit 2 ;;
 esac
 
 missing=()
