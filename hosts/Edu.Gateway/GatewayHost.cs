@@ -86,7 +86,7 @@ public static class GatewayHost
             var body = new
             {
                 status = failing.Count == 0 ? "ok" : "degraded",
-                series = state.Counts().ToDictionary(kv => kv.Key.ToString().ToLowerInvariant(), kv => kv.Value),
+                series = state.Counts().ToDictionary(kv => kv.Key.Name(), kv => kv.Value),
                 failing,
                 storeScpPort = service.StoreScpPort,
             };

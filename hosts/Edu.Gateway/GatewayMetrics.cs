@@ -28,7 +28,7 @@ public sealed class GatewayMetrics : IPipelineObserver
         _ingestErrors = factory.CreateCounter("edu_gateway_ingest_errors_total", "Failed reads of a source (Orthanc's change feed).", "source");
         registry.AddBeforeCollectCallback(() =>
         {
-            foreach (var (s, n) in state.Counts()) _series.WithLabels(s.ToString().ToLowerInvariant()).Set(n);
+            foreach (var (s, n) in state.Counts()) _series.WithLabels(s.Name()).Set(n);
         });
     }
 

@@ -119,4 +119,41 @@ public sealed class GatewayStateStoreTests : IDisposable
         var routed = store.Route(store.Receive(Ct).Id, new RouteDecision(Lung, null));
         Assert.Throws<InvalidOperationException>(() => store.MarkStored(routed.Id, "2.25.1"));
     }
+
+    [Fact]
+    public void A_recorded_SEG_survives_a_failed_export_and_a_restart_and_a_stored_row_drops_its_file()
+    {
+        long id;
+        using (var store = Open())
+        {
+            id = store.Route(store.Receive(Ct).Id, new RouteDecision(Lung, null)).Id;
+            store.ClaimNext();
+            store.RecordSeg(id, "/spool/work/1/output/segmentation.dcm", "2.25.42");
+            var failed = store.MarkFailed(id, "PACS: refused", maxAttempts: 5, TimeSpan.Zero);
+            Assert.Equal((SeriesState.Failed, "/spool/work/1/output/segmentation.dcm", "2.25.42"), (failed.State, failed.SegFile, failed.SegInstanceUid));
+        }
+        using var reopened = Open();
+        var again = reopened.ClaimNext()!;
+        Assert.Equal(("/spool/work/1/output/segmentation.dcm", "2.25.42"), (again.SegFile, again.SegInstanceUid));
+        var stored = reopened.MarkStored(id, again.SegInstanceUid, """{"FetchSeconds":1}""");
+        Assert.Equal((SeriesState.Stored, "", "2.25.42", """{"FetchSeconds":1}"""), (stored.State, stored.SegFile, stored.SegInstanceUid, stored.TimingsJson));
+    }
+
+    [Fact]
+    public void A_series_its_source_calls_complete_is_routed_without_the_quiet_time_and_cursors_are_kept()
+    {
+        using (var store = Open())
+        {
+            store.Receive(Ct, complete: true);
+            store.Receive(Ct with { SeriesInstanceUid = "1.2.3.5" }, localFolder: "/spool/series/1.2.3.5");
+            var quiet = Assert.Single(store.QuietSeries(TimeSpan.FromMinutes(5)));
+            Assert.Equal(Ct.SeriesInstanceUid, quiet.SeriesInstanceUid);
+            Assert.Equal("/spool/series/1.2.3.5", store.List().Single(r => r.SeriesInstanceUid == "1.2.3.5").LocalFolder);
+            Assert.Null(store.GetCursor("orthanc-changes"));
+            store.SetCursor("orthanc-changes", "41");
+            store.SetCursor("orthanc-changes", "42");
+        }
+        using var reopened = Open();
+        Assert.Equal("42", reopened.GetCursor("orthanc-changes"));
+    }
 }

@@ -118,11 +118,10 @@ public static class GatewayCommand
         return new GatewayStateStore(file);
     }
 
-    private static string Name(SeriesState state) => state == SeriesState.DeadLetter ? "dead-letter" : state.ToString().ToLowerInvariant();
+    private static string Name(SeriesState state) => state.Name();
 
-    private static SeriesState ParseState(string name) =>
-        Enum.GetValues<SeriesState>().FirstOrDefault(s => Name(s) == name.Trim().ToLowerInvariant(), (SeriesState)(-1)) is var s && (int)s >= 0
-            ? s : throw new InvalidInputException("--state", $"'{name}' is not one of received, routed, segmenting, stored, failed, dead-letter, skipped");
+    private static SeriesState ParseState(string name) => SeriesStates.Parse(name)
+        ?? throw new InvalidInputException("--state", $"'{name}' is not one of received, routed, segmenting, stored, failed, dead-letter, skipped");
 
     private static string Time(long unixMs) => DateTimeOffset.FromUnixTimeMilliseconds(unixMs).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 }

@@ -24,3 +24,14 @@ public enum SeriesState
     /// <summary>Not segmented: no rule matched, or not an image (reason recorded).</summary>
     Skipped = 6,
 }
+
+/// <summary>The names of the states in the CLI, <c>/healthz</c> and <c>/metrics</c>: lower case, <c>dead-letter</c>.</summary>
+public static class SeriesStates
+{
+    /// <summary>The name of <paramref name="state"/>.</summary>
+    public static string Name(this SeriesState state) => state == SeriesState.DeadLetter ? "dead-letter" : state.ToString().ToLowerInvariant();
+
+    /// <summary>The state named <paramref name="name"/>, or null.</summary>
+    public static SeriesState? Parse(string name) =>
+        Enum.GetValues<SeriesState>().Where(s => s.Name() == name.Trim().ToLowerInvariant()).Select(s => (SeriesState?)s).FirstOrDefault();
+}

@@ -43,6 +43,16 @@ public sealed class GatewayEndToEndTests
         var stored = state.List(SeriesState.Stored).Single();
         var timings = JsonSerializer.Deserialize<SeriesTimings>(stored.TimingsJson)!;
         Assert.True(timings.FetchSeconds > 0 && timings.SegmentSeconds > 0 && timings.ExportSeconds > 0, stored.TimingsJson);
+
+        // health and metrics on the gateway's HTTP endpoint
+        using var http = new HttpClient { BaseAddress = new Uri(Edu.Gateway.Host.GatewayHost.Addresses(rig.Gateway).First()) };
+        using var health = JsonDocument.Parse(await http.GetStringAsync("/healthz"));
+        Assert.Equal("ok", health.RootElement.GetProperty("status").GetString());
+        Assert.Equal(1, health.RootElement.GetProperty("series").GetProperty("stored").GetInt32());
+        string metrics = await http.GetStringAsync("/metrics");
+        Assert.Contains("edu_gateway_series{state=\"stored\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("edu_gateway_stored_seconds_count 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("edu_gateway_stage_seconds_count{stage=\"segment\"} 1", metrics, StringComparison.Ordinal);
     }
 
     [Fact]
