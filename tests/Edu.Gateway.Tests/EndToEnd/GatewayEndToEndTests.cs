@@ -104,7 +104,7 @@ public sealed class GatewayEndToEndTests
         await Task.Delay(1000); // its change feed position taken: the series below is new to it
 
         await GatewayRig.StoreScuAsync("EDU", "ORTHANC", rig.Orthanc.DicomPort, CtSeries);
-        await rig.WaitForAsync(s => s.List(SeriesState.Segmenting).Count == 1, "the series being segmented");
+        await rig.WaitForAsync(s => s.List(SeriesState.Segmenting).Count == 1, "the series being segmented", pollMs: 10);
         rig.KillGatewayProcess();
         using (var state = rig.OpenState())
             Assert.Empty(state.List(SeriesState.Stored)); // killed before the SEG was recorded as stored

@@ -150,7 +150,7 @@ internal sealed class GatewayRig : IAsyncDisposable
     public GatewayStateStore OpenState() => new(Path.Combine(DataPath, "gateway.db"));
 
     /// <summary>Waits until <paramref name="condition"/> holds, or fails with <paramref name="what"/> and the state rows.</summary>
-    public async Task WaitForAsync(Func<GatewayStateStore, bool> condition, string what, int seconds = 90)
+    public async Task WaitForAsync(Func<GatewayStateStore, bool> condition, string what, int seconds = 90, int pollMs = 100)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (DateTime.UtcNow < deadline)
@@ -160,7 +160,7 @@ internal sealed class GatewayRig : IAsyncDisposable
                 using var state = OpenState();
                 if (condition(state)) return;
             }
-            await Task.Delay(100);
+            await Task.Delay(pollMs);
         }
         string rows = "";
         if (File.Exists(Path.Combine(DataPath, "gateway.db")))
