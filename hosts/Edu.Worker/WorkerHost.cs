@@ -73,7 +73,11 @@ public static class WorkerHost
         services.AddSingleton(sp => new InferenceThreads(sp.GetRequiredService<SegmentationGate>().Capacity.Concurrency));
         services.AddSingleton<SegmentationEngine>();
         services.AddSingleton<DatasetStore>();
-        services.AddSingleton<JobStore>();
+        services.AddSingleton<IJobStore>(sp =>
+        {
+            var worker = sp.GetRequiredService<IOptions<WorkerOptions>>();
+            return string.IsNullOrWhiteSpace(worker.Value.JobStore) ? new JobStore(worker) : new PostgresJobStore(worker.Value.JobStore);
+        });
         services.AddSingleton<JobEventHub>();
         services.AddSingleton<ITrainingRunner, TrainerRunner>();
         services.AddSingleton<JobScheduler>();

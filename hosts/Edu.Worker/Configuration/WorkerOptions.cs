@@ -16,6 +16,21 @@ public sealed class WorkerOptions
     /// <summary>Folder for the job database (<c>jobs.db</c>), uploaded datasets, training runs and temporary uploads.</summary>
     public string DataPath { get; set; } = "data";
 
+    /// <summary>
+    /// Where training jobs are kept: empty for <c>DATA/jobs.db</c> (SQLite, this worker alone), or a PostgreSQL
+    /// connection string (<c>Host=db;Database=edu;Username=edu;Password=…</c>) for one queue shared by several workers.
+    /// </summary>
+    public string JobStore { get; set; } = "";
+
+    /// <summary>This worker's name in the job queue (who runs which job); default: the host name.</summary>
+    public string Id { get; set; } = Environment.MachineName;
+
+    /// <summary>
+    /// Seconds a claimed training job stays this worker's without a renewal (renewed every third of it while it runs);
+    /// when a worker dies, another claims its jobs after this long.
+    /// </summary>
+    public double JobLeaseSeconds { get; set; } = 30;
+
     /// <summary>Device for inference and training: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
     public string Device { get; set; } = "cpu";
 
@@ -104,6 +119,8 @@ public sealed class WorkerOptions
         var problems = new List<string>();
         if (string.IsNullOrWhiteSpace(ModelsPath)) problems.Add("Worker:ModelsPath is empty");
         if (string.IsNullOrWhiteSpace(DataPath)) problems.Add("Worker:DataPath is empty");
+        if (string.IsNullOrWhiteSpace(Id)) problems.Add("Worker:Id is empty");
+        if (!(JobLeaseSeconds >= 3 && JobLeaseSeconds <= 3600)) problems.Add($"Worker:JobLeaseSeconds must be between 3 and 3600 (got {JobLeaseSeconds})");
         if (DrainSeconds is < 0 or > 600) problems.Add($"Worker:DrainSeconds must be between 0 and 600 (got {DrainSeconds})");
         if (SegmentationConcurrency is < 1 or > 256) problems.Add($"Worker:SegmentationConcurrency must be between 1 and 256 (got {SegmentationConcurrency})");
         if (SegmentationQueue is < 0 or > 100_000) problems.Add($"Worker:SegmentationQueue must be between 0 and 100000 (got {SegmentationQueue})");

@@ -10,12 +10,14 @@ namespace Edu.Worker.Jobs;
 
 /// <summary>
 /// Runs queued training jobs, <see cref="WorkerOptions.TrainingConcurrency"/> at a time (one per device by default).
-/// On start, jobs a killed or stopped worker left running go back to the queue and resume from their checkpoint.
-/// On shutdown, running jobs are cancelled (the trainer keeps its last checkpoint) and put back in the queue.
+/// On start, jobs this worker left running when it was killed or stopped go back to the queue and resume from their
+/// checkpoint. On shutdown, running jobs are cancelled (the trainer keeps its last checkpoint) and put back in the queue.
+/// Each claimed job is held under a lease renewed every third of <see cref="WorkerOptions.JobLeaseSeconds"/>; on a
+/// shared queue (PostgreSQL) a job whose lease another worker took over is stopped here without writing its end.
 /// </summary>
 public sealed class JobScheduler : BackgroundService
 {
-    private readonly JobStore _store;
+    private readonly IJobStore _store;
     private readonly ITrainingRunner _runner;
     private readonly JobEventHub _hub;
     private readonly WorkerMetrics _metrics;
@@ -26,7 +28,7 @@ public sealed class JobScheduler : BackgroundService
     private readonly CancellationTokenSource _stopping = new();
 
     /// <summary>Creates the scheduler.</summary>
-    public JobScheduler(JobStore store, ITrainingRunner runner, JobEventHub hub, WorkerMetrics metrics,
+    public JobScheduler(IJobStore store, ITrainingRunner runner, JobEventHub hub, WorkerMetrics metrics,
         IOptions<WorkerOptions> options, ILogger<JobScheduler> logger, IHostApplicationLifetime lifetime)
     {
         // stop trainings as soon as shutdown begins, before the server waits for open calls
@@ -81,12 +83,21 @@ public sealed class JobScheduler : BackgroundService
         await Task.Yield();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(hostStopping, _stopping.Token);
         var stoppingToken = linked.Token;
-        foreach (var id in _store.RequeueInterrupted())
+        foreach (var id in _store.RequeueInterrupted(_options.Id))
             _logger.LogWarning("Job {JobId} was running when the worker last stopped; queued again to resume from its last checkpoint", id);
+        _logger.LogInformation("Jobs: {Store}, as worker {Worker}, lease {Lease} s", _store.Describe, _options.Id, _options.JobLeaseSeconds);
+        var lease = TimeSpan.FromSeconds(_options.JobLeaseSeconds);
+        var renewEvery = lease / 3;
+        var lastRenewal = DateTime.UtcNow;
         var tasks = new List<Task>();
         while (!stoppingToken.IsCancellationRequested)
         {
-            while (_running.Count < _options.TrainingConcurrency && _store.ClaimNext() is { } job)
+            if (DateTime.UtcNow - lastRenewal >= renewEvery)
+            {
+                RenewLeases(lease);
+                lastRenewal = DateTime.UtcNow;
+            }
+            while (_running.Count < _options.TrainingConcurrency && _store.ClaimNext(_options.Id, lease) is { } job)
             {
                 var running = new RunningJob(CancellationTokenSource.CreateLinkedTokenSource(stoppingToken));
                 _running[job.Id] = running;
@@ -96,7 +107,7 @@ public sealed class JobScheduler : BackgroundService
             UpdateMetrics();
             try
             {
-                await _wake.WaitAsync(TimeSpan.FromSeconds(2), stoppingToken).ConfigureAwait(false);
+                await _wake.WaitAsync(renewEvery < TimeSpan.FromSeconds(2) ? renewEvery : TimeSpan.FromSeconds(2), stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -116,8 +127,14 @@ public sealed class JobScheduler : BackgroundService
             Directory.CreateDirectory(runDirectory);
             _logger.LogInformation("Job {JobId} started (resume {Resumes})", job.Id, job.Resumes);
             var finished = await _runner.RunAsync(job, runDirectory, e => Report(job.Id, e), running.Cancellation.Token).ConfigureAwait(false);
-            _store.Finish(job.Id, JobState.Succeeded, "", new JobEvent { Finished = finished });
-            _logger.LogInformation("Job {JobId} finished: model {Model} {Version}", job.Id, finished.ModelName, finished.ModelVersion);
+            if (_store.Finish(job.Id, JobState.Succeeded, "", new JobEvent { Finished = finished }, heldBy: _options.Id))
+                _logger.LogInformation("Job {JobId} finished: model {Model} {Version}", job.Id, finished.ModelName, finished.ModelVersion);
+            else
+                _logger.LogWarning("Job {JobId} finished here after another worker took it over; its end is that worker's to write", job.Id);
+        }
+        catch (OperationCanceledException) when (running.LeaseLost)
+        {
+            _logger.LogWarning("Job {JobId} stopped: its lease ran out and another worker claimed it", job.Id);
         }
         catch (OperationCanceledException) when (running.CancelReason is not null)
         {
@@ -147,9 +164,31 @@ public sealed class JobScheduler : BackgroundService
         }
     }
 
+    // Renews the leases of the jobs running here; a job another worker took over (this one stalled past its lease) stops.
+    private void RenewLeases(TimeSpan lease)
+    {
+        if (_running.IsEmpty) return;
+        IReadOnlyList<string> lost;
+        try
+        {
+            lost = _store.RenewLeases(_options.Id, [.. _running.Keys], lease);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogWarning("Job leases not renewed ({Error}); trying again", e.Message);
+            return;
+        }
+        foreach (string id in lost)
+            if (_running.TryGetValue(id, out var running))
+            {
+                running.LeaseLost = true;
+                running.Cancellation.Cancel();
+            }
+    }
+
     private void Fail(string jobId, string reason)
     {
-        _store.Finish(jobId, JobState.Failed, reason, new JobEvent { Failed = new JobFailed { Reason = reason } });
+        _store.Finish(jobId, JobState.Failed, reason, new JobEvent { Failed = new JobFailed { Reason = reason } }, heldBy: _options.Id);
         _logger.LogWarning("Job {JobId} failed: {Reason}", jobId, reason);
     }
 
@@ -182,5 +221,6 @@ public sealed class JobScheduler : BackgroundService
     {
         public CancellationTokenSource Cancellation { get; } = cancellation;
         public volatile string? CancelReason;
+        public volatile bool LeaseLost;
     }
 }

@@ -8,9 +8,10 @@ namespace Edu.Worker.Jobs;
 
 /// <summary>
 /// Training jobs and their events in one SQLite file (<c>DATA/jobs.db</c>, WAL journal): what a restart
-/// reads back. Every change is one transaction, so a SIGKILL leaves either the old or the new state.
+/// reads back. Every change is one transaction, so a SIGKILL leaves either the old or the new state. The file belongs
+/// to one worker: leases are recorded but only <see cref="PostgresJobStore"/> is shared by several workers.
 /// </summary>
-public sealed class JobStore : IDisposable
+public sealed class JobStore : IJobStore
 {
     private readonly SqliteConnection _connection;
     private readonly object _gate = new();
@@ -38,14 +39,24 @@ public sealed class JobStore : IDisposable
                 reason TEXT NOT NULL DEFAULT '',
                 epoch INTEGER NOT NULL DEFAULT 0,
                 progress REAL NOT NULL DEFAULT 0,
-                resumes INTEGER NOT NULL DEFAULT 0);
+                resumes INTEGER NOT NULL DEFAULT 0,
+                worker TEXT NOT NULL DEFAULT '',
+                lease_until INTEGER NOT NULL DEFAULT 0,
+                attempts INTEGER NOT NULL DEFAULT 0);
             CREATE TABLE IF NOT EXISTS job_events (
                 job_id TEXT NOT NULL,
                 seq INTEGER NOT NULL,
                 event BLOB NOT NULL,
                 PRIMARY KEY (job_id, seq));
             """);
+        // files written before jobs had a worker and a lease
+        foreach (var (column, definition) in new[] { ("worker", "TEXT NOT NULL DEFAULT ''"), ("lease_until", "INTEGER NOT NULL DEFAULT 0"), ("attempts", "INTEGER NOT NULL DEFAULT 0") })
+            if (Scalar("SELECT COUNT(*) FROM pragma_table_info('jobs') WHERE name = $c", null, ("$c", column)) == 0)
+                Execute($"ALTER TABLE jobs ADD COLUMN {column} {definition}");
     }
+
+    /// <inheritdoc />
+    public string Describe => $"SQLite {DatabasePath}";
 
     /// <summary>The database file.</summary>
     public string DatabasePath { get; }
@@ -119,8 +130,11 @@ public sealed class JobStore : IDisposable
         }
     }
 
-    /// <summary>Marks the oldest queued job running and returns it; null when none is queued.</summary>
-    public Job? ClaimNext()
+    /// <summary>Marks the oldest queued job running (on this machine) and returns it; null when none is queued.</summary>
+    public Job? ClaimNext() => ClaimNext(Environment.MachineName, TimeSpan.FromMinutes(1));
+
+    /// <inheritdoc />
+    public Job? ClaimNext(string workerId, TimeSpan lease)
     {
         string? id;
         lock (_gate)
@@ -132,10 +146,12 @@ public sealed class JobStore : IDisposable
                 id = cmd.ExecuteScalar() as string;
             }
             if (id is null) return null;
-            using (var cmd = Command("UPDATE jobs SET state = $r, started = $t WHERE id = $id", tx))
+            using (var cmd = Command("UPDATE jobs SET state = $r, started = CASE WHEN started = 0 THEN $t ELSE started END, worker = $w, lease_until = $until, attempts = attempts + 1 WHERE id = $id", tx))
             {
                 cmd.Parameters.AddWithValue("$r", (int)JobState.Running);
                 cmd.Parameters.AddWithValue("$t", Now());
+                cmd.Parameters.AddWithValue("$w", workerId);
+                cmd.Parameters.AddWithValue("$until", Now() + (long)lease.TotalMilliseconds);
                 cmd.Parameters.AddWithValue("$id", id);
                 cmd.ExecuteNonQuery();
             }
@@ -148,7 +164,11 @@ public sealed class JobStore : IDisposable
     /// Jobs left running by a previous process (it was killed or stopped): back to queued, with
     /// <c>resumes</c> counted, so the scheduler runs them again (from their last checkpoint).
     /// </summary>
-    public IReadOnlyList<string> RequeueInterrupted()
+    public IReadOnlyList<string> RequeueInterrupted() => RequeueInterrupted(Environment.MachineName);
+
+    /// <inheritdoc />
+    /// <remarks>The file is this worker's alone: every job left running is its own, whatever name it ran under.</remarks>
+    public IReadOnlyList<string> RequeueInterrupted(string workerId)
     {
         lock (_gate)
         {
@@ -187,6 +207,25 @@ public sealed class JobStore : IDisposable
         cmd.ExecuteNonQuery();
     }
 
+    /// <inheritdoc />
+    public IReadOnlyList<string> RenewLeases(string workerId, IReadOnlyCollection<string> jobIds, TimeSpan lease)
+    {
+        lock (_gate)
+        {
+            var lost = new List<string>();
+            foreach (string id in jobIds)
+            {
+                using var cmd = Command("UPDATE jobs SET lease_until = $until WHERE id = $id AND worker = $w AND state = $r");
+                cmd.Parameters.AddWithValue("$until", Now() + (long)lease.TotalMilliseconds);
+                cmd.Parameters.AddWithValue("$id", id);
+                cmd.Parameters.AddWithValue("$w", workerId);
+                cmd.Parameters.AddWithValue("$r", (int)JobState.Running);
+                if (cmd.ExecuteNonQuery() == 0) lost.Add(id);
+            }
+            return lost;
+        }
+    }
+
     /// <summary>Records progress of a running job.</summary>
     public void SetProgress(string id, int epoch, double progress)
     {
@@ -204,15 +243,17 @@ public sealed class JobStore : IDisposable
     /// Ends a job in a final state with its last event, in one transaction; false (and nothing written) when the
     /// job already ended or, with <paramref name="onlyIfQueued"/>, when it is not queued.
     /// </summary>
-    public bool Finish(string id, JobState state, string reason, JobEvent finalEvent, bool onlyIfQueued = false)
+    public bool Finish(string id, JobState state, string reason, JobEvent finalEvent, bool onlyIfQueued = false, string? heldBy = null)
     {
         ArgumentNullException.ThrowIfNull(finalEvent);
         lock (_gate)
         {
             using var tx = _connection.BeginTransaction();
             string condition = onlyIfQueued ? $"state = {(int)JobState.Queued}" : $"state IN ({(int)JobState.Queued},{(int)JobState.Running})";
+            if (heldBy is not null) condition += " AND worker = $worker";
             using (var cmd = Command($"UPDATE jobs SET state = $s, reason = $reason, finished = $t{(state == JobState.Succeeded ? ", progress = 1" : "")} WHERE id = $id AND {condition}", tx))
             {
+                cmd.Parameters.AddWithValue("$worker", heldBy ?? "");
                 cmd.Parameters.AddWithValue("$s", (int)state);
                 cmd.Parameters.AddWithValue("$reason", reason);
                 cmd.Parameters.AddWithValue("$t", Now());
@@ -267,7 +308,7 @@ public sealed class JobStore : IDisposable
         return stored;
     }
 
-    private const string Columns = "id, state, request, created, started, finished, reason, epoch, progress, resumes";
+    private const string Columns = "id, state, request, created, started, finished, reason, epoch, progress, resumes, worker, attempts";
 
     private static Job ReadJob(SqliteDataReader r) => new()
     {
@@ -281,6 +322,8 @@ public sealed class JobStore : IDisposable
         Epoch = r.GetInt32(7),
         Progress = r.GetDouble(8),
         Resumes = r.GetInt32(9),
+        Worker = r.GetString(10),
+        Attempts = r.GetInt32(11),
     };
 
     private SqliteCommand Command(string sql, SqliteTransaction? tx = null)
@@ -291,7 +334,7 @@ public sealed class JobStore : IDisposable
         return cmd;
     }
 
-    private long Scalar(string sql, SqliteTransaction tx, params (string Name, object Value)[] parameters)
+    private long Scalar(string sql, SqliteTransaction? tx, params (string Name, object Value)[] parameters)
     {
         using var cmd = Command(sql, tx);
         foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value);

@@ -7,17 +7,17 @@ using Grpc.Core;
 
 namespace Edu.Worker.Services;
 
-/// <summary><c>edu.v1.TrainingService</c>: datasets through <see cref="DatasetStore"/>, jobs through <see cref="JobScheduler"/> and <see cref="JobStore"/>.</summary>
+/// <summary><c>edu.v1.TrainingService</c>: datasets through <see cref="DatasetStore"/>, jobs through <see cref="JobScheduler"/> and <see cref="IJobStore"/>.</summary>
 public sealed class TrainingService : Edu.V1.TrainingService.TrainingServiceBase
 {
     private readonly DatasetStore _datasets;
     private readonly JobScheduler _scheduler;
-    private readonly JobStore _store;
+    private readonly IJobStore _store;
     private readonly JobEventHub _hub;
     private readonly ITrainingRunner _runner;
 
     /// <summary>Creates the service.</summary>
-    public TrainingService(DatasetStore datasets, JobScheduler scheduler, JobStore store, JobEventHub hub, ITrainingRunner runner)
+    public TrainingService(DatasetStore datasets, JobScheduler scheduler, IJobStore store, JobEventHub hub, ITrainingRunner runner)
     {
         _runner = runner;
         _datasets = datasets;

@@ -47,4 +47,30 @@ public sealed class JobStoreTests
             Assert.Equal([second], store.List([JobState.Cancelled], 10).Select(j => j.Id));
         }
     }
+
+    [Fact]
+    public void A_jobs_db_from_before_workers_and_leases_opens_and_records_them()
+    {
+        using var temp = new TempDir();
+        string db = temp.Sub("jobs.db");
+        using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db};Pooling=false"))
+        {
+            old.Open();
+            using var cmd = old.CreateCommand();
+            cmd.CommandText = """
+                CREATE TABLE jobs (id TEXT PRIMARY KEY, state INTEGER NOT NULL, request BLOB NOT NULL, created INTEGER NOT NULL,
+                    started INTEGER NOT NULL DEFAULT 0, finished INTEGER NOT NULL DEFAULT 0, reason TEXT NOT NULL DEFAULT '',
+                    epoch INTEGER NOT NULL DEFAULT 0, progress REAL NOT NULL DEFAULT 0, resumes INTEGER NOT NULL DEFAULT 0);
+                CREATE TABLE job_events (job_id TEXT NOT NULL, seq INTEGER NOT NULL, event BLOB NOT NULL, PRIMARY KEY (job_id, seq));
+                INSERT INTO jobs (id, state, request, created) VALUES ('job-old', 1, x'', 1);
+                """;
+            cmd.ExecuteNonQuery();
+        }
+        using var store = new JobStore(db);
+        Assert.Equal(("", 0), (store.Find("job-old")!.Worker, store.Find("job-old")!.Attempts));
+        var claimed = store.ClaimNext("gpu01", TimeSpan.FromSeconds(30))!;
+        Assert.Equal(("job-old", "gpu01", 1), (claimed.Id, claimed.Worker, claimed.Attempts));
+        Assert.Empty(store.RenewLeases("gpu01", ["job-old"], TimeSpan.FromSeconds(30)));
+        Assert.Equal(["job-old"], store.RenewLeases("someone-else", ["job-old"], TimeSpan.FromSeconds(30)));
+    }
 }
