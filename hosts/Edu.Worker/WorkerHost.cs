@@ -246,12 +246,16 @@ public static class WorkerHost
         return IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip);
     }
 
+    // Uploads a previous run left behind. With a shared job store the data folder is shared too (datasets, runs): another
+    // live worker's uploads are there, so only those older than a day go.
     private static void CleanTemp(WorkerOptions options)
     {
         string temp = Path.Combine(Path.GetFullPath(options.DataPath), "tmp");
         if (!Directory.Exists(temp)) return;
+        bool shared = !string.IsNullOrWhiteSpace(options.JobStore);
         foreach (var dir in Directory.EnumerateDirectories(temp))
         {
+            if (shared && Directory.GetLastWriteTimeUtc(dir) > DateTime.UtcNow.AddDays(-1)) continue;
             try { Directory.Delete(dir, recursive: true); }
             catch (IOException) { /* in use by another worker on the same folder: leave it */ }
         }

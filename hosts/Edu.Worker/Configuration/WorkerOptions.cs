@@ -22,8 +22,12 @@ public sealed class WorkerOptions
     /// </summary>
     public string JobStore { get; set; } = "";
 
-    /// <summary>This worker's name in the job queue (who runs which job); default: the host name.</summary>
-    public string Id { get; set; } = Environment.MachineName;
+    /// <summary>
+    /// This worker's name in the job queue (who runs which job). Default: host name and process id, unique but new at
+    /// every start, so a restarted worker's jobs come back after their lease. A fixed name (unique per worker!) lets a
+    /// restarted worker requeue its own jobs at once.
+    /// </summary>
+    public string Id { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";
 
     /// <summary>
     /// Seconds a claimed training job stays this worker's without a renewal (renewed every third of it while it runs);
