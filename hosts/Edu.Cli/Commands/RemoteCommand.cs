@@ -248,7 +248,7 @@ public static class RemoteCommand
                 Console.Out.WriteLine(Json.Format(jobs));
             else
                 foreach (var j in jobs.Jobs)
-                    Console.Out.WriteLine($"{j.Id}  {StateText(j.State),-9}  {j.Request.ModelName,-20} epoch {j.Epoch}  {j.Reason}");
+                    Console.Out.WriteLine($"{j.Id}  {StateText(j.State),-9}  {j.Request.ModelName,-20} epoch {j.Epoch,-4} worker {(j.Worker.Length == 0 ? "-" : j.Worker)} (attempt {j.Attempts}, resumed {j.Resumes}×)  {j.Reason}");
             return CliApp.Ok;
         });
         return command;
