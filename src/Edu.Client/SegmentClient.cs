@@ -9,7 +9,8 @@ namespace Edu.Client;
 /// <c>upload</c> 0), so that a busy answer costs neither side an upload; an answer that comes before the upload finished (a busy worker, an
 /// unknown model, a bad input) ends the upload quietly and is reported as the worker's status, never as the transport's
 /// error on the write; a busy answer is retried after the worker's <c>retry-after-ms</c> hint with jitter, up to the
-/// deadline (<see cref="SegmentRetryPolicy"/>). Every other status is thrown as the <see cref="RpcException"/> the worker
+/// deadline, and an UNAVAILABLE before any result a few times with a short backoff (a proxy's answer while a worker behind it
+/// closes) (<see cref="SegmentRetryPolicy"/>). Every other status is thrown as the <see cref="RpcException"/> the worker
 /// sent (its status code, detail and trailers).
 /// </summary>
 public sealed class SegmentClient
@@ -49,13 +50,28 @@ public sealed class SegmentClient
         deadline = deadline.ToUniversalTime(); // gRPC takes UTC deadlines
         long total = 0;
         foreach (var file in files) total += new FileInfo(file).Length;
-        int busy = 0;
+        int busy = 0, unavailable = 0;
+        bool resultsStarted = false;
+        Stream OpenResult(string name)
+        {
+            resultsStarted = true;
+            return openResult(name);
+        }
         for (int attempt = 1; ; attempt++)
         {
             try
             {
-                var (result, status, written) = await AttemptAsync(header, files, total, openResult, deadline, attempt, progress, cancellationToken).ConfigureAwait(false);
+                var (result, status, written) = await AttemptAsync(header, files, total, OpenResult, deadline, attempt, progress, cancellationToken).ConfigureAwait(false);
                 return new SegmentOutcome(result, status, written, attempt, busy);
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && !resultsStarted && unavailable < _retry.UnavailableRetries
+                                         && !cancellationToken.IsCancellationRequested)
+            {
+                unavailable++;
+                var delay = TimeSpan.FromMilliseconds(200 * Math.Pow(2, unavailable - 1) * (1 + _retry.Jitter * Random.Shared.NextDouble()));
+                if (DateTime.UtcNow + delay >= deadline) throw;
+                progress?.Report(new SegmentProgress("unavailable", 0, attempt, delay));
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             }
             catch (RpcException e) when (_retry.RetryBusy && EduChannel.RetryAfter(e) is { } hint && attempt < _retry.MaxAttempts)
             {

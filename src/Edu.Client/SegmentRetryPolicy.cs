@@ -10,8 +10,8 @@ public sealed record SegmentRetryPolicy
     /// <summary>Retry busy answers until the deadline (the default).</summary>
     public static SegmentRetryPolicy Default { get; } = new();
 
-    /// <summary>Never retry: a busy answer is thrown at once.</summary>
-    public static SegmentRetryPolicy None { get; } = new() { RetryBusy = false };
+    /// <summary>Never retry: a busy or unavailable answer is thrown at once.</summary>
+    public static SegmentRetryPolicy None { get; } = new() { RetryBusy = false, UnavailableRetries = 0 };
 
     /// <summary>Whether busy answers are retried.</summary>
     public bool RetryBusy { get; init; } = true;
@@ -21,6 +21,14 @@ public sealed record SegmentRetryPolicy
 
     /// <summary>The longest single wait, whatever the hint says.</summary>
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// How often a call answered UNAVAILABLE before any result arrived is tried again, after 0.2 s, 0.4 s, 0.8 s, …
+    /// (with jitter): a proxy in front of several workers answers UNAVAILABLE (HTTP 502) for a call that met a worker
+    /// just as it closed, and the next try reaches another. Segmenting has no side effects, so a second try is safe. A worker
+    /// that is really down still fails fast. 0 turns it off.
+    /// </summary>
+    public int UnavailableRetries { get; init; } = 3;
 
     /// <summary>The most tries of one request (the first included); the deadline usually ends them first.</summary>
     public int MaxAttempts { get; init; } = 1000;

@@ -4,7 +4,9 @@ using Edu.Client;
 using Edu.V1;
 using Grpc.Health.V1;
 
-namespace Edu.Worker.Tests.Jobs;
+using Edu.Worker.Tests.Jobs;
+
+namespace Edu.Worker.Tests.Fleet;
 
 /// <summary>
 /// Several workers on one PostgreSQL job queue and one shared data and models folder: every job runs once, and a job
