@@ -15,6 +15,7 @@ public static class BenchCommand
         command.Subcommands.Add(BenchGrpcCommand.Create());
         command.Subcommands.Add(BenchConvergeCommand.Create());
         command.Subcommands.Add(BenchGatewayCommand.Create());
+        command.Subcommands.Add(BenchQueueCommand.Create());
         return command;
     }
 }
