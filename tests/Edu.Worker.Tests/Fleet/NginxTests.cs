@@ -80,7 +80,7 @@ public sealed class NginxTests
         }
         finally
         {
-            try { nginx.Kill(); nginx.WaitForExit(10_000); } catch (InvalidOperationException) { }
+            try { nginx.Kill(entireProcessTree: true); nginx.WaitForExit(10_000); } catch (InvalidOperationException) { } // its worker processes too
         }
     }
 
