@@ -160,9 +160,11 @@ public sealed class SegmentClient
     }
 
     // A write fails once the worker has ended the call (its status is on the way, or here): Grpc.Net.Client says so with an
-    // RpcException (Cancelled, or the call's status), an InvalidOperationException (the call is complete) or an IOException.
+    // RpcException (Cancelled, or the call's status), an InvalidOperationException (the call is complete) or an IOException;
+    // a connection that closed under the call (a proxy's GOAWAY after its request limit, a reset stream) with an
+    // HttpRequestException. Either way the response stream has the call's outcome, as a status the caller can act on.
     private static bool EndedByWorker(Exception e, CancellationToken cancellationToken) =>
-        !cancellationToken.IsCancellationRequested && e is RpcException or InvalidOperationException or IOException or OperationCanceledException;
+        !cancellationToken.IsCancellationRequested && e is RpcException or InvalidOperationException or IOException or OperationCanceledException or HttpRequestException;
 
     // Reads every answer; `admitted` completes at the first one: true for admission (progress "upload" 0), false when the
     // worker refused the request (progress "refused", its status follows) or the call ended without any answer.

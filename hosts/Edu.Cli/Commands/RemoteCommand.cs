@@ -173,9 +173,11 @@ public static class RemoteCommand
         var lr = new Option<double>("--lr") { Description = "Learning rate (0: default)." };
         var seed = new Option<int>("--seed") { Description = "Seed." };
         var set = new Option<string[]>("--set") { Description = "More trainer options as key=value (depth, steps_per_epoch, loss, ...).", AllowMultipleArgumentsPerToken = false };
+        var requireDevice = new Option<string?>("--require-device") { Description = "Only a worker with this device kind may run it: cpu or cuda (a shared queue)." };
+        var requireMemory = new Option<long>("--require-memory-mb") { Description = "Only a worker whose device has this much memory (MiB) may run it." };
         var watch = new Option<bool>("--watch") { Description = "Follow the job's events until it ends." };
         var json = new Option<bool>("--json") { Description = "Print the job (and events with --watch) as JSON lines." };
-        var command = new Command("train", "Queue a training job on a worker.") { dataset, upload, name, version, model, epochs, batch, patch, baseChannels, lr, seed, set, watch, json };
+        var command = new Command("train", "Queue a training job on a worker.") { dataset, upload, name, version, model, epochs, batch, patch, baseChannels, lr, seed, set, requireDevice, requireMemory, watch, json };
         remote.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
@@ -207,6 +209,11 @@ public static class RemoteCommand
                 if (eq <= 0) throw new InvalidInputException("--set", $"'{kv}' is not key=value");
                 request.Options[kv[..eq]] = kv[(eq + 1)..];
             }
+            string? device = parse.GetValue(requireDevice);
+            if (device is not null && device is not ("cpu" or "cuda")) throw new InvalidInputException("--require-device", $"'{device}' is neither cpu nor cuda");
+            if (parse.GetValue(requireMemory) < 0) throw new InvalidInputException("--require-memory-mb", "give 0 or more MiB");
+            if (device is not null || parse.GetValue(requireMemory) > 0)
+                request.Requirements = new JobRequirements { DeviceKind = device ?? "", MinMemoryMb = parse.GetValue(requireMemory) };
             var job = await RemoteErrors.Call(c.Server, async () => await client.StartTrainingAsync(request, deadline: c.Deadline, cancellationToken: ct)).ConfigureAwait(false);
             Console.Out.WriteLine(parse.GetValue(json) ? Json.Format(job) : $"{job.Id} {StateText(job.State)}");
             return parse.GetValue(watch) ? await Watch(client, c, job.Id, parse.GetValue(json), ct).ConfigureAwait(false) : CliApp.Ok;

@@ -35,6 +35,13 @@ public sealed class WorkerOptions
     /// </summary>
     public double JobLeaseSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// What this worker offers training jobs on a shared queue (<c>Worker:Capabilities:DeviceKind</c>, <c>:MemoryMb</c>);
+    /// a job's requirements (device kind, memory) decide which workers may claim it. Defaults: the kind of
+    /// <see cref="Device"/>, and the machine's memory on the CPU (a GPU's memory must be given).
+    /// </summary>
+    public CapabilitySettings Capabilities { get; set; } = new();
+
     /// <summary>Device for inference and training: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
     public string Device { get; set; } = "cpu";
 
@@ -142,4 +149,14 @@ public sealed class WorkerOptions
         if (RetryAfterMs is < 0 or > 3_600_000) problems.Add($"Worker:RetryAfterMs must be between 0 and 3600000 (got {RetryAfterMs})");
         return problems;
     }
+}
+
+/// <summary>Configured capabilities (section <c>Worker:Capabilities</c>); empty or 0: detected.</summary>
+public sealed class CapabilitySettings
+{
+    /// <summary><c>cpu</c> or <c>cuda</c>; empty: from <c>Worker:Device</c>.</summary>
+    public string DeviceKind { get; set; } = "";
+
+    /// <summary>The device's memory in MiB; 0: the machine's memory on the CPU, none known on a GPU.</summary>
+    public long MemoryMb { get; set; }
 }

@@ -26,10 +26,11 @@ public interface IJobStore : IDisposable
     IReadOnlyDictionary<JobState, long> CountByState();
 
     /// <summary>
-    /// The oldest job that is queued, or running under a lease that ran out, now running on <paramref name="workerId"/>
-    /// until <paramref name="lease"/> from now; null when there is none.
+    /// The oldest job that is queued, or running under a lease that ran out, and whose requirements
+    /// <paramref name="capabilities"/> meet (null: any job), now running on <paramref name="workerId"/> until
+    /// <paramref name="lease"/> from now; null when there is none.
     /// </summary>
-    Job? ClaimNext(string workerId, TimeSpan lease);
+    Job? ClaimNext(string workerId, TimeSpan lease, WorkerCapabilities? capabilities = null);
 
     /// <summary>Extends the leases of <paramref name="jobIds"/> held by <paramref name="workerId"/>; returns those it no longer holds.</summary>
     IReadOnlyList<string> RenewLeases(string workerId, IReadOnlyCollection<string> jobIds, TimeSpan lease);

@@ -26,6 +26,7 @@ public sealed class JobScheduler : BackgroundService
     private readonly ConcurrentDictionary<string, RunningJob> _running = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly WorkerCapabilities _capabilities;
 
     /// <summary>Creates the scheduler.</summary>
     public JobScheduler(IJobStore store, ITrainingRunner runner, JobEventHub hub, WorkerMetrics metrics,
@@ -39,6 +40,7 @@ public sealed class JobScheduler : BackgroundService
         _metrics = metrics;
         _logger = logger;
         _options = options.Value;
+        _capabilities = WorkerCapabilities.For(_options.Device, _options.Capabilities.DeviceKind, _options.Capabilities.MemoryMb);
     }
 
     /// <summary>Cancelled when the worker begins to shut down.</summary>
@@ -50,6 +52,10 @@ public sealed class JobScheduler : BackgroundService
     /// <summary>Queues a job and wakes the scheduler.</summary>
     public Job Enqueue(StartTrainingRequest request)
     {
+        // this worker's own queue: a job it cannot run would wait forever; a shared queue has other workers
+        if (_store is JobStore && !_capabilities.Satisfies(request.Requirements))
+            throw new ConflictException($"this worker ({_capabilities.DeviceKind}, {_capabilities.MemoryMb} MiB) cannot meet the job's requirements "
+                + $"({request.Requirements.DeviceKind} {request.Requirements.MinMemoryMb} MiB), and it has no shared queue (Worker:JobStore)", alreadyExists: false);
         var job = _store.Create(request);
         _logger.LogInformation("Job {JobId} queued: {Architecture} on dataset {Dataset}", job.Id, request.Architecture, Redacted(request.Dataset));
         _hub.Publish();
@@ -85,7 +91,8 @@ public sealed class JobScheduler : BackgroundService
         var stoppingToken = linked.Token;
         foreach (var id in _store.RequeueInterrupted(_options.Id))
             _logger.LogWarning("Job {JobId} was running when the worker last stopped; queued again to resume from its last checkpoint", id);
-        _logger.LogInformation("Jobs: {Store}, as worker {Worker}, lease {Lease} s", _store.Describe, _options.Id, _options.JobLeaseSeconds);
+        _logger.LogInformation("Jobs: {Store}, as worker {Worker} ({Kind}, {Memory} MiB), lease {Lease} s", _store.Describe, _options.Id,
+            _capabilities.DeviceKind, _capabilities.MemoryMb, _options.JobLeaseSeconds);
         var lease = TimeSpan.FromSeconds(_options.JobLeaseSeconds);
         var renewEvery = lease / 3;
         var lastRenewal = DateTime.UtcNow;
@@ -97,7 +104,7 @@ public sealed class JobScheduler : BackgroundService
                 RenewLeases(lease);
                 lastRenewal = DateTime.UtcNow;
             }
-            while (_running.Count < _options.TrainingConcurrency && _store.ClaimNext(_options.Id, lease) is { } job)
+            while (_running.Count < _options.TrainingConcurrency && _store.ClaimNext(_options.Id, lease, _capabilities) is { } job)
             {
                 var running = new RunningJob(CancellationTokenSource.CreateLinkedTokenSource(stoppingToken));
                 _running[job.Id] = running;

@@ -50,7 +50,8 @@ public sealed class JobStore : IJobStore
                 PRIMARY KEY (job_id, seq));
             """);
         // files written before jobs had a worker and a lease
-        foreach (var (column, definition) in new[] { ("worker", "TEXT NOT NULL DEFAULT ''"), ("lease_until", "INTEGER NOT NULL DEFAULT 0"), ("attempts", "INTEGER NOT NULL DEFAULT 0") })
+        foreach (var (column, definition) in new[] { ("worker", "TEXT NOT NULL DEFAULT ''"), ("lease_until", "INTEGER NOT NULL DEFAULT 0"), ("attempts", "INTEGER NOT NULL DEFAULT 0"),
+                     ("req_device", "TEXT NOT NULL DEFAULT ''"), ("req_memory_mb", "INTEGER NOT NULL DEFAULT 0") })
             if (Scalar("SELECT COUNT(*) FROM pragma_table_info('jobs') WHERE name = $c", null, ("$c", column)) == 0)
                 Execute($"ALTER TABLE jobs ADD COLUMN {column} {definition}");
     }
@@ -75,8 +76,10 @@ public sealed class JobStore : IJobStore
         lock (_gate)
         {
             using var tx = _connection.BeginTransaction();
-            using (var cmd = Command("INSERT INTO jobs (id, state, request, created) VALUES ($id, $state, $request, $created)", tx))
+            using (var cmd = Command("INSERT INTO jobs (id, state, request, created, req_device, req_memory_mb) VALUES ($id, $state, $request, $created, $device, $memory)", tx))
             {
+                cmd.Parameters.AddWithValue("$device", (request.Requirements?.DeviceKind ?? "").ToLowerInvariant());
+                cmd.Parameters.AddWithValue("$memory", request.Requirements?.MinMemoryMb ?? 0L);
                 cmd.Parameters.AddWithValue("$id", job.Id);
                 cmd.Parameters.AddWithValue("$state", (int)job.State);
                 cmd.Parameters.AddWithValue("$request", request.ToByteArray());
@@ -134,15 +137,21 @@ public sealed class JobStore : IJobStore
     public Job? ClaimNext() => ClaimNext(Environment.MachineName, TimeSpan.FromMinutes(1));
 
     /// <inheritdoc />
-    public Job? ClaimNext(string workerId, TimeSpan lease)
+    public Job? ClaimNext(string workerId, TimeSpan lease, WorkerCapabilities? capabilities = null)
     {
+        var can = capabilities ?? WorkerCapabilities.Any;
         string? id;
         lock (_gate)
         {
             using var tx = _connection.BeginTransaction();
-            using (var cmd = Command("SELECT id FROM jobs WHERE state = $q ORDER BY created, rowid LIMIT 1", tx))
+            using (var cmd = Command("""
+                SELECT id FROM jobs WHERE state = $q AND (req_device = '' OR $kind = '' OR req_device = $kind) AND req_memory_mb <= $memory
+                ORDER BY created, rowid LIMIT 1
+                """, tx))
             {
                 cmd.Parameters.AddWithValue("$q", (int)JobState.Queued);
+                cmd.Parameters.AddWithValue("$kind", can.DeviceKind.ToLowerInvariant());
+                cmd.Parameters.AddWithValue("$memory", can.MemoryMb);
                 id = cmd.ExecuteScalar() as string;
             }
             if (id is null) return null;

@@ -39,6 +39,8 @@ public sealed class PostgresJobStore : IJobStore
                 worker TEXT NOT NULL DEFAULT '',
                 lease_until BIGINT NOT NULL DEFAULT 0,
                 attempts INTEGER NOT NULL DEFAULT 0,
+                req_device TEXT NOT NULL DEFAULT '',
+                req_memory_mb BIGINT NOT NULL DEFAULT 0,
                 seq BIGSERIAL);
             CREATE INDEX IF NOT EXISTS edu_jobs_claim ON edu_jobs (state, created, seq);
             CREATE TABLE IF NOT EXISTS edu_job_events (
@@ -66,8 +68,9 @@ public sealed class PostgresJobStore : IJobStore
         };
         using var connection = _source.OpenConnection();
         using var tx = connection.BeginTransaction();
-        Execute(connection, tx, "INSERT INTO edu_jobs (id, state, request, created) VALUES (@id, @state, @request, @created)",
-            ("id", job.Id), ("state", (int)job.State), ("request", request.ToByteArray()), ("created", job.CreatedUnixMs));
+        Execute(connection, tx, "INSERT INTO edu_jobs (id, state, request, created, req_device, req_memory_mb) VALUES (@id, @state, @request, @created, @device, @memory)",
+            ("id", job.Id), ("state", (int)job.State), ("request", request.ToByteArray()), ("created", job.CreatedUnixMs),
+            ("device", (request.Requirements?.DeviceKind ?? "").ToLowerInvariant()), ("memory", request.Requirements?.MinMemoryMb ?? 0L));
         long position = Scalar(connection, tx, "SELECT COUNT(*) FROM edu_jobs WHERE state = @s", ("s", (int)JobState.Queued));
         AppendEvent(connection, tx, job.Id, new JobEvent { Queued = new JobQueued { Position = (int)position } });
         tx.Commit();
@@ -103,9 +106,10 @@ public sealed class PostgresJobStore : IJobStore
     }
 
     /// <inheritdoc />
-    public Job? ClaimNext(string workerId, TimeSpan lease)
+    public Job? ClaimNext(string workerId, TimeSpan lease, WorkerCapabilities? capabilities = null)
     {
         long now = Now();
+        var can = capabilities ?? WorkerCapabilities.Any;
         using var connection = _source.OpenConnection();
         // a job taken over from a dead worker (running, lease out) counts one more resume
         return Jobs(connection, null, $"""
@@ -113,11 +117,12 @@ public sealed class PostgresJobStore : IJobStore
                 started = CASE WHEN started = 0 THEN @now ELSE started END,
                 resumes = resumes + CASE WHEN state = @running THEN 1 ELSE 0 END
             WHERE id = (SELECT id FROM edu_jobs
-                        WHERE state = @queued OR (state = @running AND lease_until < @now)
+                        WHERE (state = @queued OR (state = @running AND lease_until < @now))
+                          AND (req_device = '' OR @kind = '' OR req_device = @kind) AND req_memory_mb <= @memory
                         ORDER BY created, seq LIMIT 1 FOR UPDATE SKIP LOCKED)
             RETURNING {Columns}
             """, ("running", (int)JobState.Running), ("queued", (int)JobState.Queued), ("worker", workerId),
-            ("until", now + (long)lease.TotalMilliseconds), ("now", now)).FirstOrDefault();
+            ("until", now + (long)lease.TotalMilliseconds), ("now", now), ("kind", can.DeviceKind.ToLowerInvariant()), ("memory", can.MemoryMb)).FirstOrDefault();
     }
 
     /// <inheritdoc />

@@ -101,6 +101,29 @@ public sealed class PostgresJobStoreTests : IClassFixture<PostgresJobStoreTests.
     }
 
     [Fact]
+    public void A_job_goes_only_to_a_worker_whose_device_and_memory_meet_its_requirements()
+    {
+        using var store = new PostgresJobStore(_postgres.NewDatabase());
+        var cpu = new WorkerCapabilities("cpu", 24_000);
+        var gpu = new WorkerCapabilities("cuda", 80_000);
+        var big = Request("big");
+        big.Requirements = new JobRequirements { DeviceKind = "cuda", MinMemoryMb = 40_000 };
+        string bigId = store.Create(big).Id;
+        var roomy = Request("roomy");
+        roomy.Requirements = new JobRequirements { MinMemoryMb = 16_000 };
+        string roomyId = store.Create(roomy).Id;
+        string anyId = store.Create(Request("any")).Id;
+
+        // the CPU worker skips the GPU job (it stays first in line for a GPU) and takes the next ones it can run
+        Assert.Equal(roomyId, store.ClaimNext("cpu-1", TimeSpan.FromMinutes(1), cpu)!.Id);
+        Assert.Equal(anyId, store.ClaimNext("cpu-1", TimeSpan.FromMinutes(1), cpu)!.Id);
+        Assert.Null(store.ClaimNext("cpu-1", TimeSpan.FromMinutes(1), cpu));
+        Assert.Null(store.ClaimNext("small-gpu", TimeSpan.FromMinutes(1), new WorkerCapabilities("cuda", 16_000)));
+        Assert.Equal(bigId, store.ClaimNext("gpu-1", TimeSpan.FromMinutes(1), gpu)!.Id);
+        Assert.Equal(("cuda", 40_000L), (store.Find(bigId)!.Request.Requirements.DeviceKind, store.Find(bigId)!.Request.Requirements.MinMemoryMb));
+    }
+
+    [Fact]
     public void A_bad_connection_string_names_the_problem()
     {
         var e = Assert.ThrowsAny<Exception>(() => new PostgresJobStore($"Host=127.0.0.1;Port={_postgres.Port};Username=edu;Database=no_such_db_here"));
