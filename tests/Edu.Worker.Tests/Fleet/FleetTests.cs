@@ -74,7 +74,7 @@ public sealed class FleetTests : IClassFixture<PostgresJobStoreTests.Server>
     }
 
     [Fact]
-    public async Task A_training_whose_worker_is_killed_is_taken_over_by_another_worker_and_resumes_from_its_checkpoint()
+    public async Task A_training_whose_worker_is_killed_is_taken_over_by_another_worker_and_ends_with_the_weights_of_an_uninterrupted_run()
     {
         using var temp = new TempDir();
         string dataset = TestData.Dataset(temp.Sub("boxes"), 6);
@@ -107,7 +107,7 @@ public sealed class FleetTests : IClassFixture<PostgresJobStoreTests.Server>
                         }
                     }
                     var client = new TrainingService.TrainingServiceClient(invoker);
-                    jobId = (await client.StartTrainingAsync(Tiny(dataset, "long", 1000), deadline: DateTime.UtcNow.AddMinutes(1))).Id;
+                    jobId = (await client.StartTrainingAsync(Seeded(Tiny(dataset, "killed", 8)), deadline: DateTime.UtcNow.AddMinutes(1))).Id;
                     using var watch = client.WatchJob(new WatchJobRequest { JobId = jobId }, deadline: DateTime.UtcNow.AddMinutes(3));
                     while (await watch.ResponseStream.MoveNext(CancellationToken.None) && watch.ResponseStream.Current.Checkpoint?.Path != "last") { }
                     Assert.Equal("last", watch.ResponseStream.Current.Checkpoint?.Path);
@@ -139,8 +139,28 @@ public sealed class FleetTests : IClassFixture<PostgresJobStoreTests.Server>
         Assert.True(events[^1].Started is { Resumed: true }, "no resumed start; events: " + string.Join(" | ", events.Select(e => e.ToString())));
         Assert.True(killedAt.Elapsed < TimeSpan.FromSeconds(30), $"taken over after {killedAt.Elapsed.TotalSeconds:0.0} s");
         var job = await again.GetJobAsync(new JobRequest { JobId = jobId });
-        Assert.Equal(("survivor", 2, 1, JobState.Running), (job.Worker, job.Attempts, job.Resumes, job.State));
-        await again.CancelJobAsync(new JobRequest { JobId = jobId });
+        Assert.Equal(("survivor", 2, 1), (job.Worker, job.Attempts, job.Resumes));
+        await WaitForEndAsync(again, jobId);
+        Assert.Equal(JobState.Succeeded, (await again.GetJobAsync(new JobRequest { JobId = jobId })).State);
+
+        // the same job, never interrupted: the trainer's exact resume makes the two packages' weights the same bytes
+        string straight = (await again.StartTrainingAsync(Seeded(Tiny(dataset, "straight", 8)))).Id;
+        await WaitForEndAsync(again, straight);
+        Assert.Equal(JobState.Succeeded, (await again.GetJobAsync(new JobRequest { JobId = straight })).State);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(temp.Sub("models"), "straight", "1", "weights.safetensors")),
+            File.ReadAllBytes(Path.Combine(temp.Sub("models"), "killed", "1", "weights.safetensors")));
+    }
+
+    private static StartTrainingRequest Seeded(StartTrainingRequest request)
+    {
+        request.Seed = 7;
+        return request;
+    }
+
+    private static async Task WaitForEndAsync(TrainingService.TrainingServiceClient client, string jobId)
+    {
+        using var call = client.WatchJob(new WatchJobRequest { JobId = jobId }, deadline: DateTime.UtcNow.AddMinutes(5));
+        while (await call.ResponseStream.MoveNext(CancellationToken.None)) { }
     }
 
     private static int FreePort()
