@@ -79,7 +79,8 @@ public static class InspectCommand
 
     private static void WriteSummary(Report r, ImageVolume volume)
     {
-        string F(double v) => v.ToString("0.####", CultureInfo.InvariantCulture);
+        // rounded first, so that -0.00001 (and -0.0 itself) prints 0, not "-0"
+        string F(double v) => (Math.Round(v, 4) is var r && r == 0 ? 0 : r).ToString("0.####", CultureInfo.InvariantCulture);
         string Vec(IEnumerable<double> v) => "[" + string.Join(", ", v.Select(F)) + "]";
         Console.Out.WriteLine($"  format      {r.Format}{(r.Modality is null ? "" : $" ({r.Modality})")}");
         Console.Out.WriteLine($"  size        {r.Size[0]} × {r.Size[1]} × {r.Size[2]} (x, y, z), {r.Channels} channel(s), {r.PixelType}");

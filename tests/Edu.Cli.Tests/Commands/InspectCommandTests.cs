@@ -54,6 +54,16 @@ public sealed class InspectCommandTests
     }
 
     [Fact]
+    public void The_summary_never_prints_minus_zero()
+    {
+        // example4d's oblique direction has components that round to -0 at four decimals
+        var result = EduProcess.Run(["inspect", Path.Combine(AppContext.BaseDirectory, "TestData", "nifti", "example4d.nii.gz")]);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("direction   [1, 0, 0]", result.StdOut, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"(?<![0-9.])-0(?![.0-9])", result.StdOut);
+    }
+
+    [Fact]
     public void Json_for_jpeg_2000_follows_pixel_representation_over_the_codestream()
     {
         // Reference: pydicom 2.3.1 (Pillow/OpenJPEG handler) on J2K_pixelrep_mismatch.dcm: -2000…1896.
