@@ -64,6 +64,9 @@ public static class GatewayHost
         if (!string.IsNullOrEmpty(options.Pacs.OrthancUrl))
             services.AddSingleton(sp => new OrthancChangeFeed(new Uri(options.Pacs.OrthancUrl), web!, sp.GetRequiredService<DicomWebClient>(),
                 sp.GetRequiredService<GatewayStateStore>(), options.Pacs.SkipExistingChanges));
+        if (options.Pacs.QidoPollSeconds > 0)
+            services.AddSingleton(sp => new QidoPoller(sp.GetRequiredService<DicomWebClient>(), sp.GetRequiredService<GatewayStateStore>(),
+                options.Pacs.QidoFilters, options.Pacs.QidoLimit));
         if (options.StoreScp.Enabled)
             services.AddSingleton(sp => new LocalSeriesIngest(sp.GetRequiredService<GatewayStateStore>(), Path.Combine(Path.GetFullPath(options.DataPath), "series")));
         services.AddSingleton<ISeriesSegmenter>(_ => new WorkerSegmenter(options.Worker));
@@ -75,7 +78,7 @@ public static class GatewayHost
             sp.GetRequiredService<GatewayMetrics>()));
         services.AddSingleton(sp => new GatewayService(options, sp.GetRequiredService<GatewayStateStore>(), sp.GetRequiredService<SeriesPipeline>(),
             sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<GatewayHealth>(), sp.GetRequiredService<ILogger<GatewayService>>(),
-            sp.GetService<OrthancChangeFeed>(), sp.GetService<LocalSeriesIngest>()));
+            sp.GetService<OrthancChangeFeed>(), sp.GetService<LocalSeriesIngest>(), sp.GetService<QidoPoller>()));
         services.AddHostedService(sp => sp.GetRequiredService<GatewayService>());
         replace?.Invoke(services);
 

@@ -13,9 +13,11 @@ namespace Edu.Gateway.Host;
 /// <see cref="GatewayOptions.Concurrency"/> loops claim and process routed series.
 /// </summary>
 public sealed class GatewayService(GatewayOptions options, GatewayStateStore state, SeriesPipeline pipeline, GatewayMetrics metrics,
-    GatewayHealth health, ILogger<GatewayService> log, OrthancChangeFeed? feed = null, LocalSeriesIngest? localIngest = null) : BackgroundService
+    GatewayHealth health, ILogger<GatewayService> log, OrthancChangeFeed? feed = null, LocalSeriesIngest? localIngest = null,
+    QidoPoller? qido = null) : BackgroundService
 {
     private StorageScp? _scp;
+    private DateTime _nextQido = DateTime.MinValue;
 
     /// <summary>The SCP's port once started (the real one when 0 was configured).</summary>
     public int StoreScpPort => _scp?.Port ?? 0;
@@ -66,6 +68,22 @@ public sealed class GatewayService(GatewayOptions options, GatewayStateStore sta
                     if (health.SourceFailed("orthanc", LogRedaction.Uids(e.Message)))
                         log.LogWarning("{Error} (tried again every {Seconds} s)", LogRedaction.Uids(e.Message), options.PollSeconds);
                     metrics.IngestFailed("orthanc");
+                }
+            }
+            if (qido is not null && DateTime.UtcNow >= _nextQido)
+            {
+                _nextQido = DateTime.UtcNow.AddSeconds(options.Pacs.QidoPollSeconds);
+                try
+                {
+                    int changed = await qido.PollAsync(stop).ConfigureAwait(false);
+                    if (changed > 0) log.LogInformation("QIDO-RS: {Count} new or grown series", changed);
+                    health.SourceOk("qido");
+                }
+                catch (DicomWebException e)
+                {
+                    if (health.SourceFailed("qido", LogRedaction.Uids(e.Message)))
+                        log.LogWarning("{Error} (tried again every {Seconds} s)", LogRedaction.Uids(e.Message), options.Pacs.QidoPollSeconds);
+                    metrics.IngestFailed("qido");
                 }
             }
             pipeline.RouteQuietSeries();

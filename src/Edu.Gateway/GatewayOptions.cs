@@ -69,8 +69,11 @@ public sealed class GatewayOptions
             problems.Add($"Gateway:Pacs:OrthancUrl '{Pacs.OrthancUrl}' is not an absolute URL");
         if (!string.IsNullOrEmpty(Pacs.OrthancUrl) && string.IsNullOrEmpty(Pacs.DicomWebUrl))
             problems.Add("Gateway:Pacs:OrthancUrl is set but Gateway:Pacs:DicomWebUrl is not: series from Orthanc are fetched with WADO-RS");
-        if (string.IsNullOrEmpty(Pacs.OrthancUrl) && !StoreScp.Enabled)
-            problems.Add("no ingest: set Gateway:Pacs:OrthancUrl (Orthanc's change feed) or Gateway:StoreScp:Enabled (C-STORE to the gateway)");
+        if (string.IsNullOrEmpty(Pacs.OrthancUrl) && !StoreScp.Enabled && Pacs.QidoPollSeconds <= 0)
+            problems.Add("no ingest: set Gateway:Pacs:OrthancUrl (Orthanc's change feed), Gateway:Pacs:QidoPollSeconds (QIDO-RS polling) or Gateway:StoreScp:Enabled (C-STORE to the gateway)");
+        if (Pacs.QidoPollSeconds > 0 && string.IsNullOrEmpty(Pacs.DicomWebUrl))
+            problems.Add("Gateway:Pacs:QidoPollSeconds is set but Gateway:Pacs:DicomWebUrl is not");
+        if (Pacs.QidoLimit < 1) problems.Add($"Gateway:Pacs:QidoLimit is {Pacs.QidoLimit}; give at least 1");
         switch (Export.Method.ToLowerInvariant())
         {
             case "stow":
@@ -135,6 +138,18 @@ public sealed class PacsSettings
 
     /// <summary>At the first start (no position kept yet), begin at the feed's current end instead of its beginning.</summary>
     public bool SkipExistingChanges { get; set; } = true;
+
+    /// <summary>
+    /// Ingest from any DICOMweb PACS: a QIDO-RS series search every this many seconds (0: off). A series counts as
+    /// complete once its instance count stays the same for <see cref="GatewayOptions.QuietSeconds"/>.
+    /// </summary>
+    public double QidoPollSeconds { get; set; }
+
+    /// <summary>QIDO-RS filters of that search (attribute → value, e.g. <c>Modality</c> → <c>CT</c>, <c>StudyDate</c> → <c>20261201-</c>).</summary>
+    public Dictionary<string, string> QidoFilters { get; set; } = [];
+
+    /// <summary>The most series one search returns (QIDO-RS <c>limit</c>).</summary>
+    public int QidoLimit { get; set; } = 1000;
 }
 
 /// <summary>The gateway's C-STORE receiver (configuration <c>Gateway:StoreScp</c>).</summary>

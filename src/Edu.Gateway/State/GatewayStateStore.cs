@@ -48,6 +48,7 @@ public sealed class GatewayStateStore : IDisposable
                 UNIQUE (series_uid, model, version));
             CREATE INDEX IF NOT EXISTS series_state ON series (state, next_attempt);
             CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS polled_series (series_uid TEXT PRIMARY KEY, instances INTEGER NOT NULL);
             """);
     }
 
@@ -200,6 +201,24 @@ public sealed class GatewayStateStore : IDisposable
     {
         lock (_gate)
             Execute("INSERT INTO cursors (name, value) VALUES ($n, $v) ON CONFLICT (name) DO UPDATE SET value = excluded.value", null, ("$n", name), ("$v", value));
+    }
+
+    /// <summary>The instance count a QIDO-RS poll last saw for a series; null when it never saw it.</summary>
+    public int? PolledInstances(string seriesInstanceUid)
+    {
+        lock (_gate)
+        {
+            using var cmd = Command("SELECT instances FROM polled_series WHERE series_uid = $s", null, ("$s", seriesInstanceUid));
+            return cmd.ExecuteScalar() is long n ? (int)n : null;
+        }
+    }
+
+    /// <summary>Records the instance count a QIDO-RS poll saw for a series.</summary>
+    public void SetPolledInstances(string seriesInstanceUid, int instances)
+    {
+        lock (_gate)
+            Execute("INSERT INTO polled_series (series_uid, instances) VALUES ($s, $n) ON CONFLICT (series_uid) DO UPDATE SET instances = excluded.instances",
+                null, ("$s", seriesInstanceUid), ("$n", instances));
     }
 
     /// <summary>One row by id; null when there is none.</summary>

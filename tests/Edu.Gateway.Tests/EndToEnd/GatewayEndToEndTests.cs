@@ -79,6 +79,30 @@ public sealed class GatewayEndToEndTests
     }
 
     [Fact]
+    public async Task A_series_found_by_QIDO_RS_polling_is_stored_and_what_was_in_the_PACS_before_the_first_poll_is_left_alone()
+    {
+        await using var rig = GatewayRig.Create();
+        await rig.StartWorkerAsync();
+        string[] before = Directory.GetFiles(TestFiles.Series("98892001", "CT2N")).Order(StringComparer.Ordinal).ToArray();
+        await GatewayRig.StoreScuAsync("EDU", "ORTHANC", rig.Orthanc.DicomPort, before); // in the PACS before the gateway's first poll
+        var settings = rig.Settings("stow", orthancFeed: false, storeScp: false);
+        settings["Gateway:Pacs:QidoPollSeconds"] = "0.5";
+        settings["Gateway:Pacs:QidoFilters:Modality"] = "CT";
+        await rig.StartGatewayAsync(settings);
+        await rig.WaitForAsync(s => s.GetCursor("qido-initialized") is not null, "the first poll");
+
+        await GatewayRig.StoreScuAsync("EDU", "ORTHANC", rig.Orthanc.DicomPort, CtSeries);
+
+        await rig.WaitForAsync(s => s.List(SeriesState.Stored).Count == 1, "the SEG stored");
+        using var state = rig.OpenState();
+        Assert.Equal(SeriesUid, state.List(SeriesState.Stored).Single().SeriesInstanceUid);
+        string earlier = Edu.Dicom.DicomStructure.Validate(before[0]).Text[0x0020000E];
+        Assert.DoesNotContain(state.List(), r => r.SeriesInstanceUid == earlier);
+        var (segSeries, _) = Assert.Single(await rig.SegSeriesAsync(StudyUid));
+        await AssertSegMatchesLabelsAsync(rig, segSeries);
+    }
+
+    [Fact]
     public async Task A_series_that_arrives_while_the_worker_is_down_is_retried_and_stored_once_the_worker_is_back()
     {
         await using var rig = GatewayRig.Create();
