@@ -57,3 +57,20 @@ public interface IJobStore : IDisposable
     /// <summary>Events of a job after <paramref name="afterSequence"/>, in order.</summary>
     IReadOnlyList<JobEvent> Events(string id, long afterSequence);
 }
+
+/// <summary>How both job stores make a job.</summary>
+internal static class JobFactory
+{
+    /// <summary>A new queued job for <paramref name="request"/>: an id that sorts by time and cannot collide, created now.</summary>
+    public static Job NewQueued(StartTrainingRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return new Job
+        {
+            Id = $"job-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..8]}",
+            State = JobState.Queued,
+            Request = request,
+            CreatedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+        };
+    }
+}

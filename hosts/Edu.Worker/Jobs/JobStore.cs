@@ -65,14 +65,7 @@ public sealed class JobStore : IJobStore
     /// <summary>Adds a queued job and its <c>queued</c> event.</summary>
     public Job Create(StartTrainingRequest request)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        var job = new Job
-        {
-            Id = $"job-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..8]}",
-            State = JobState.Queued,
-            Request = request,
-            CreatedUnixMs = Now(),
-        };
+        var job = JobFactory.NewQueued(request);
         lock (_gate)
         {
             using var tx = _connection.BeginTransaction();

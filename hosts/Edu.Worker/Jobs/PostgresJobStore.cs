@@ -58,14 +58,7 @@ public sealed class PostgresJobStore : IJobStore
     /// <inheritdoc />
     public Job Create(StartTrainingRequest request)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        var job = new Job
-        {
-            Id = $"job-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..8]}",
-            State = JobState.Queued,
-            Request = request,
-            CreatedUnixMs = Now(),
-        };
+        var job = JobFactory.NewQueued(request);
         using var connection = _source.OpenConnection();
         using var tx = connection.BeginTransaction();
         Execute(connection, tx, "INSERT INTO edu_jobs (id, state, request, created, req_device, req_memory_mb) VALUES (@id, @state, @request, @created, @device, @memory)",

@@ -80,49 +80,23 @@ public sealed class FleetTests : IClassFixture<PostgresJobStoreTests.Server>
         string dataset = TestData.Dataset(temp.Sub("boxes"), 6);
         string database = _postgres.NewDatabase();
         string address = $"http://127.0.0.1:{FreePort()}";
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "edu-worker.dll"), "--urls", address, $"--Worker:ModelsPath={temp.Sub("models")}",
-                     $"--Worker:DataPath={temp.Sub("data")}", "--Worker:MetricsUrl=", $"--Worker:JobStore={database}", "--Worker:Id=doomed", "--Worker:JobLeaseSeconds=3" })
-            info.ArgumentList.Add(a);
         string jobId;
-        using (var process = Process.Start(info)!)
+        using (var process = await WorkerProcess.StartAsync(address, $"--Worker:ModelsPath={temp.Sub("models")}", $"--Worker:DataPath={temp.Sub("data")}",
+                   $"--Worker:JobStore={database}", "--Worker:Id=doomed", "--Worker:JobLeaseSeconds=3"))
         {
-            var stderr = process.StandardError.ReadToEndAsync();
-            var stdout = process.StandardOutput.ReadToEndAsync();
             try
             {
-                var (channel, invoker) = EduChannel.Open(address, null);
-                using (channel)
-                {
-                    for (int i = 0; ; i++)
-                    {
-                        try
-                        {
-                            await new Health.HealthClient(invoker).CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(5));
-                            break;
-                        }
-                        catch (Grpc.Core.RpcException) when (i < 300 && !process.HasExited)
-                        {
-                            await Task.Delay(200);
-                        }
-                    }
-                    var client = new TrainingService.TrainingServiceClient(invoker);
-                    jobId = (await client.StartTrainingAsync(Seeded(Tiny(dataset, "killed", 8)), deadline: DateTime.UtcNow.AddMinutes(1))).Id;
-                    using var watch = client.WatchJob(new WatchJobRequest { JobId = jobId }, deadline: DateTime.UtcNow.AddMinutes(3));
-                    while (await watch.ResponseStream.MoveNext(CancellationToken.None) && watch.ResponseStream.Current.Checkpoint?.Path != "last") { }
-                    Assert.Equal("last", watch.ResponseStream.Current.Checkpoint?.Path);
-                    Assert.Equal("doomed", (await client.GetJobAsync(new JobRequest { JobId = jobId })).Worker);
-                }
+                var client = new TrainingService.TrainingServiceClient(process.Invoker);
+                jobId = (await client.StartTrainingAsync(Seeded(Tiny(dataset, "killed", 8)), deadline: DateTime.UtcNow.AddMinutes(1))).Id;
+                using var watch = client.WatchJob(new WatchJobRequest { JobId = jobId }, deadline: DateTime.UtcNow.AddMinutes(3));
+                while (await watch.ResponseStream.MoveNext(CancellationToken.None) && watch.ResponseStream.Current.Checkpoint?.Path != "last") { }
+                Assert.Equal("last", watch.ResponseStream.Current.Checkpoint?.Path);
+                Assert.Equal("doomed", (await client.GetJobAsync(new JobRequest { JobId = jobId })).Worker);
             }
             finally
             {
-                using (var kill = Process.Start("kill", ["-KILL", process.Id.ToString(CultureInfo.InvariantCulture)]))
-                    await kill.WaitForExitAsync();
-                process.WaitForExit(30_000);
+                Assert.NotEqual(0, await process.KillAsync());
             }
-            Assert.NotEqual(0, process.ExitCode);
-            _ = await stdout;
-            _ = await stderr;
         }
         var killedAt = Stopwatch.StartNew();
 

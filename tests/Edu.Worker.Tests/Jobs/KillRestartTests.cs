@@ -22,58 +22,30 @@ public sealed class KillRestartTests
             port = ((IPEndPoint)listener.LocalEndpoint).Port;
         }
         string address = $"http://127.0.0.1:{port}";
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "edu-worker.dll"), "--urls", address,
-                     $"--Worker:ModelsPath={temp.Sub("models")}", $"--Worker:DataPath={temp.Sub("data")}", "--Worker:MetricsUrl=" })
-            info.ArgumentList.Add(a);
         string longJob, queuedJob;
-        using (var process = Process.Start(info)!)
+        using (var process = await WorkerProcess.StartAsync(address, $"--Worker:ModelsPath={temp.Sub("models")}", $"--Worker:DataPath={temp.Sub("data")}"))
         {
-            var stderr = process.StandardError.ReadToEndAsync();
-            var stdout = process.StandardOutput.ReadToEndAsync();
             try
             {
-                var (channel, invoker) = EduChannel.Open(address, null);
-                using (channel)
+                var client = new TrainingService.TrainingServiceClient(process.Invoker);
+                var request = new StartTrainingRequest
                 {
-                    for (int i = 0; ; i++)
-                    {
-                        try
-                        {
-                            await new Health.HealthClient(invoker).CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(5));
-                            break;
-                        }
-                        catch (Grpc.Core.RpcException) when (i < 300 && !process.HasExited)
-                        {
-                            await Task.Delay(200);
-                        }
-                    }
-                    var client = new TrainingService.TrainingServiceClient(invoker);
-                    var request = new StartTrainingRequest
-                    {
-                        Dataset = dataset, ModelName = "long", ModelVersion = "1", Architecture = "unet", Epochs = 1000, BatchSize = 2, PatchSize = 32, BaseChannels = 4,
-                        Options = { ["depth"] = "2", ["steps_per_epoch"] = "3", ["threads"] = "1" },
-                    };
-                    longJob = (await client.StartTrainingAsync(request, deadline: DateTime.UtcNow.AddMinutes(1))).Id;
-                    request.ModelName = "next";
-                    request.Epochs = 1;
-                    queuedJob = (await client.StartTrainingAsync(request, deadline: DateTime.UtcNow.AddMinutes(1))).Id;
-                    using var watch = client.WatchJob(new WatchJobRequest { JobId = longJob }, deadline: DateTime.UtcNow.AddMinutes(3));
-                    // the resumable checkpoint is "last" ("best" is the best validation weights)
-                    while (await watch.ResponseStream.MoveNext(CancellationToken.None) && watch.ResponseStream.Current.Checkpoint?.Path != "last") { }
-                    Assert.Equal("last", watch.ResponseStream.Current.Checkpoint?.Path);
-                }
+                    Dataset = dataset, ModelName = "long", ModelVersion = "1", Architecture = "unet", Epochs = 1000, BatchSize = 2, PatchSize = 32, BaseChannels = 4,
+                    Options = { ["depth"] = "2", ["steps_per_epoch"] = "3", ["threads"] = "1" },
+                };
+                longJob = (await client.StartTrainingAsync(request, deadline: DateTime.UtcNow.AddMinutes(1))).Id;
+                request.ModelName = "next";
+                request.Epochs = 1;
+                queuedJob = (await client.StartTrainingAsync(request, deadline: DateTime.UtcNow.AddMinutes(1))).Id;
+                using var watch = client.WatchJob(new WatchJobRequest { JobId = longJob }, deadline: DateTime.UtcNow.AddMinutes(3));
+                // the resumable checkpoint is "last" ("best" is the best validation weights)
+                while (await watch.ResponseStream.MoveNext(CancellationToken.None) && watch.ResponseStream.Current.Checkpoint?.Path != "last") { }
+                Assert.Equal("last", watch.ResponseStream.Current.Checkpoint?.Path);
             }
             finally
             {
-                using (var kill = Process.Start("kill", ["-KILL", process.Id.ToString(CultureInfo.InvariantCulture)]))
-                    await kill.WaitForExitAsync();
-                process.WaitForExit(30_000);
+                Assert.NotEqual(0, await process.KillAsync()); // killed, not a clean stop
             }
-            Assert.True(process.HasExited);
-            Assert.NotEqual(0, process.ExitCode); // killed, not a clean stop
-            _ = await stdout;
-            _ = await stderr;
         }
 
         await using var worker = await TestWorker.StartAsync(temp.Sub("models"), temp.Sub("data"));
