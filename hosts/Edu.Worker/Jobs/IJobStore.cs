@@ -58,9 +58,29 @@ public interface IJobStore : IDisposable
     IReadOnlyList<JobEvent> Events(string id, long afterSequence);
 }
 
-/// <summary>How both job stores make a job.</summary>
+/// <summary>How both job stores make a job, and read one back.</summary>
 internal static class JobFactory
 {
+    /// <summary>The job columns, in the order <see cref="Read"/> reads them.</summary>
+    public const string Columns = "id, state, request, created, started, finished, reason, epoch, progress, resumes, worker, attempts";
+
+    /// <summary>The job on the current row of <paramref name="r"/> (selected as <see cref="Columns"/>).</summary>
+    public static Job Read(System.Data.Common.DbDataReader r) => new()
+    {
+        Id = r.GetString(0),
+        State = (JobState)r.GetInt32(1),
+        Request = StartTrainingRequest.Parser.ParseFrom((byte[])r.GetValue(2)),
+        CreatedUnixMs = r.GetInt64(3),
+        StartedUnixMs = r.GetInt64(4),
+        FinishedUnixMs = r.GetInt64(5),
+        Reason = r.GetString(6),
+        Epoch = r.GetInt32(7),
+        Progress = r.GetDouble(8),
+        Resumes = r.GetInt32(9),
+        Worker = r.GetString(10),
+        Attempts = r.GetInt32(11),
+    };
+
     /// <summary>A new queued job for <paramref name="request"/>: an id that sorts by time and cannot collide, created now.</summary>
     public static Job NewQueued(StartTrainingRequest request)
     {

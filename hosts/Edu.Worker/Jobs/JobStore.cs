@@ -94,7 +94,7 @@ public sealed class JobStore : IJobStore
             using var cmd = Command($"SELECT {Columns} FROM jobs WHERE id = $id");
             cmd.Parameters.AddWithValue("$id", id);
             using var reader = cmd.ExecuteReader();
-            return reader.Read() ? ReadJob(reader) : null;
+            return reader.Read() ? JobFactory.Read(reader) : null;
         }
     }
 
@@ -108,7 +108,7 @@ public sealed class JobStore : IJobStore
             cmd.Parameters.AddWithValue("$limit", limit);
             using var reader = cmd.ExecuteReader();
             var jobs = new List<Job>();
-            while (reader.Read()) jobs.Add(ReadJob(reader));
+            while (reader.Read()) jobs.Add(JobFactory.Read(reader));
             return jobs;
         }
     }
@@ -310,23 +310,8 @@ public sealed class JobStore : IJobStore
         return stored;
     }
 
-    private const string Columns = "id, state, request, created, started, finished, reason, epoch, progress, resumes, worker, attempts";
+    private const string Columns = JobFactory.Columns;
 
-    private static Job ReadJob(SqliteDataReader r) => new()
-    {
-        Id = r.GetString(0),
-        State = (JobState)r.GetInt32(1),
-        Request = StartTrainingRequest.Parser.ParseFrom((byte[])r.GetValue(2)),
-        CreatedUnixMs = r.GetInt64(3),
-        StartedUnixMs = r.GetInt64(4),
-        FinishedUnixMs = r.GetInt64(5),
-        Reason = r.GetString(6),
-        Epoch = r.GetInt32(7),
-        Progress = r.GetDouble(8),
-        Resumes = r.GetInt32(9),
-        Worker = r.GetString(10),
-        Attempts = r.GetInt32(11),
-    };
 
     private SqliteCommand Command(string sql, SqliteTransaction? tx = null)
     {

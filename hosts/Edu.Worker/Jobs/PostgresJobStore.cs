@@ -12,7 +12,7 @@ namespace Edu.Worker.Jobs;
 /// </summary>
 public sealed class PostgresJobStore : IJobStore
 {
-    private const string Columns = "id, state, request, created, started, finished, reason, epoch, progress, resumes, worker, attempts";
+    private const string Columns = JobFactory.Columns;
     private readonly NpgsqlDataSource _source;
 
     /// <summary>Connects to <paramref name="connectionString"/> and creates the tables when they are missing.</summary>
@@ -217,22 +217,7 @@ public sealed class PostgresJobStore : IJobStore
         using var cmd = Command(connection, tx, sql, parameters);
         using var r = cmd.ExecuteReader();
         var jobs = new List<Job>();
-        while (r.Read())
-            jobs.Add(new Job
-            {
-                Id = r.GetString(0),
-                State = (JobState)r.GetInt32(1),
-                Request = StartTrainingRequest.Parser.ParseFrom((byte[])r.GetValue(2)),
-                CreatedUnixMs = r.GetInt64(3),
-                StartedUnixMs = r.GetInt64(4),
-                FinishedUnixMs = r.GetInt64(5),
-                Reason = r.GetString(6),
-                Epoch = r.GetInt32(7),
-                Progress = r.GetDouble(8),
-                Resumes = r.GetInt32(9),
-                Worker = r.GetString(10),
-                Attempts = r.GetInt32(11),
-            });
+        while (r.Read()) jobs.Add(JobFactory.Read(r));
         return jobs;
     }
 
