@@ -64,7 +64,7 @@ public sealed class SegmentClient
                 var (result, status, written) = await AttemptAsync(header, files, total, OpenResult, deadline, attempt, progress, cancellationToken).ConfigureAwait(false);
                 return new SegmentOutcome(result, status, written, attempt, busy);
             }
-            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && !resultsStarted && unavailable < _retry.UnavailableRetries
+            catch (RpcException e) when (Retryable(e, deadline) && !resultsStarted && unavailable < _retry.UnavailableRetries
                                          && !cancellationToken.IsCancellationRequested)
             {
                 unavailable++;
@@ -84,6 +84,12 @@ public sealed class SegmentClient
             }
         }
     }
+
+    // UNAVAILABLE: the call met no worker (a proxy's 502, a closing connection). DEADLINE_EXCEEDED before our own deadline:
+    // the worker stopped waiting for an upload that did not reach it, as when a proxy lost the stream while a worker
+    // behind it stopped. Both happen before any result, and segmenting has no side effects, so the whole call is tried again.
+    private static bool Retryable(RpcException e, DateTime deadline) =>
+        e.StatusCode == StatusCode.Unavailable || (e.StatusCode == StatusCode.DeadlineExceeded && DateTime.UtcNow < deadline);
 
     private async Task<(SegmentResult Result, SegmentStatus Status, List<string> Files)> AttemptAsync(SegmentHeader header, IReadOnlyList<string> files,
         long total, Func<string, Stream> openResult, DateTime deadline, int attempt, IProgress<SegmentProgress>? progress, CancellationToken cancellationToken)

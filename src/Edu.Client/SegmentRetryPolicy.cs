@@ -23,9 +23,10 @@ public sealed record SegmentRetryPolicy
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
-    /// How often a call answered UNAVAILABLE before any result arrived is tried again, after 0.2 s, 0.4 s, 0.8 s, …
-    /// (with jitter): a proxy in front of several workers answers UNAVAILABLE (HTTP 502) for a call that met a worker
-    /// just as it closed, and the next try reaches another. Segmenting has no side effects, so a second try is safe. A worker
+    /// How often a call answered UNAVAILABLE, or DEADLINE_EXCEEDED by the worker (its upload never arrived), before any
+    /// result arrived is tried again, after 0.2 s, 0.4 s, 0.8 s, … (with jitter). A proxy in front of several workers
+    /// answers UNAVAILABLE (HTTP 502) for a call that met a worker just as it closed, and can lose a stream's upload at
+    /// that moment. The next try reaches another worker. Segmenting has no side effects, so a second try is safe. A worker
     /// that is really down still fails fast. 0 turns it off.
     /// </summary>
     public int UnavailableRetries { get; init; } = 3;
