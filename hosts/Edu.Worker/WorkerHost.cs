@@ -114,6 +114,14 @@ public static class WorkerHost
         var problems = options.Validate();
         if (problems.Count > 0)
             throw new InvalidOperationException("worker configuration: " + string.Join("; ", problems));
+        try
+        {
+            _ = app.Services.GetRequiredService<IJobStore>(); // a job store it cannot use stops the worker now, with its reason
+        }
+        catch (InvalidInputException e)
+        {
+            throw new InvalidOperationException($"worker configuration: Worker:JobStore: {e.Message}", e);
+        }
         Directory.CreateDirectory(Path.GetFullPath(options.DataPath));
         CleanTemp(options);
         var capacity = app.Services.GetRequiredService<SegmentationGate>().Capacity;

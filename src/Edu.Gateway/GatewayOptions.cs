@@ -87,6 +87,10 @@ public sealed class GatewayOptions
                 problems.Add($"Gateway:Export:Method '{Export.Method}' is neither stow nor cstore");
                 break;
         }
+        if (StoreScp.Enabled && !System.Net.IPAddress.TryParse(StoreScp.BindAddress, out _))
+            problems.Add($"Gateway:StoreScp:BindAddress '{StoreScp.BindAddress}' is not an IP address (127.0.0.1, a LAN address, or 0.0.0.0)");
+        if (StoreScp.Enabled && StoreScp.Port is < 0 or > 65535) problems.Add($"Gateway:StoreScp:Port {StoreScp.Port} is not a TCP port");
+        if (StoreScp.Enabled && StoreScp.AeTitle.Trim().Length is 0 or > 16) problems.Add($"Gateway:StoreScp:AeTitle '{StoreScp.AeTitle}' must have 1 to 16 characters");
         if (Routes.Count == 0) problems.Add("Gateway:Routes is empty: no series would ever be segmented");
         return problems;
     }

@@ -16,11 +16,34 @@ public sealed class PostgresJobStore : IJobStore
     private readonly NpgsqlDataSource _source;
 
     /// <summary>Connects to <paramref name="connectionString"/> and creates the tables when they are missing.</summary>
+    /// A connection string it cannot parse, or a database it cannot reach or write, is an
+    /// <see cref="Abstractions.Errors.InvalidInputException"/> naming the host and database (never the password).
     public PostgresJobStore(string connectionString)
     {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException e)
+        {
+            throw new Abstractions.Errors.InvalidInputException("the job store's connection string", $"is not a PostgreSQL connection string ({e.Message})");
+        }
         Describe = $"PostgreSQL {builder.Host}:{builder.Port}/{builder.Database}";
         _source = NpgsqlDataSource.Create(builder.ConnectionString);
+        try
+        {
+            CreateTables();
+        }
+        catch (NpgsqlException e)
+        {
+            _source.Dispose();
+            throw new Abstractions.Errors.InvalidInputException($"job store {Describe}", $"cannot be used: {e.Message}");
+        }
+    }
+
+    private void CreateTables()
+    {
         using var connection = _source.OpenConnection();
         // two workers starting together: the advisory lock makes the first create the tables while the other waits
         Execute(connection, null, """

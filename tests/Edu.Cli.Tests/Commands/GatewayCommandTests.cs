@@ -75,5 +75,10 @@ public sealed class GatewayCommandTests : IDisposable
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("Gateway:Routes:0 (x)", run.StdErr, StringComparison.Ordinal);
         Assert.Contains("not a regular expression", run.StdErr, StringComparison.Ordinal);
+
+        File.WriteAllText(config, """{ "Gateway": { "StoreScp": { "Enabled": true, "BindAddress": "localhost" }, "Routes": [ { "Name": "x", "Model": "m" } ] } }""");
+        run = EduProcess.Run(["gateway", "run", "--config", config, "--data", Path.Combine(_data, "gw")]);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("Gateway:StoreScp:BindAddress 'localhost' is not an IP address", run.StdErr, StringComparison.Ordinal);
     }
 }

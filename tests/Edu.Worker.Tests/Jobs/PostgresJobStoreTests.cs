@@ -128,5 +128,7 @@ public sealed class PostgresJobStoreTests : IClassFixture<PostgresJobStoreTests.
     {
         var e = Assert.ThrowsAny<Exception>(() => new PostgresJobStore($"Host=127.0.0.1;Port={_postgres.Port};Username=edu;Database=no_such_db_here"));
         Assert.Contains("no_such_db_here", e.Message, StringComparison.Ordinal);
+        Assert.IsType<Edu.Abstractions.Errors.InvalidInputException>(e); // a clear error (exit 2 from the worker), not an internal one
+        Assert.IsType<Edu.Abstractions.Errors.InvalidInputException>(Assert.ThrowsAny<Exception>(() => new PostgresJobStore("Nonsense=1")));
     }
 }
