@@ -22,16 +22,28 @@ public sealed class DicomWebClient : IDisposable
     public DicomWebClient(DicomWebOptions options, HttpMessageHandler? handler = null)
     {
         _options = options;
-        _http = new HttpClient(handler ?? CreateHandler(options), disposeHandler: true)
+        _http = CreateHttpClient(options, options.BaseUrl, handler);
+    }
+
+    /// <summary>
+    /// An <see cref="HttpClient"/> for <paramref name="baseUrl"/> with the authentication, TLS trust and timeout of
+    /// <paramref name="options"/>: the DICOMweb client's, also for another API of the same server (Orthanc's REST API).
+    /// </summary>
+    public static HttpClient CreateHttpClient(DicomWebOptions options, Uri baseUrl, HttpMessageHandler? handler = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(baseUrl);
+        var http = new HttpClient(handler ?? CreateHandler(options), disposeHandler: true)
         {
-            BaseAddress = options.BaseUrl.AbsoluteUri.EndsWith('/') ? options.BaseUrl : new Uri(options.BaseUrl.AbsoluteUri + "/"),
+            BaseAddress = baseUrl.AbsoluteUri.EndsWith('/') ? baseUrl : new Uri(baseUrl.AbsoluteUri + "/"),
             Timeout = options.Timeout,
         };
         if (!string.IsNullOrEmpty(options.BearerToken))
-            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.BearerToken);
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.BearerToken);
         else if (!string.IsNullOrEmpty(options.Username))
-            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
                 Convert.ToBase64String(Encoding.UTF8.GetBytes($"{options.Username}:{options.Password}")));
+        return http;
     }
 
     /// <summary>
@@ -166,8 +178,8 @@ public sealed class DicomWebClient : IDisposable
         return uid;
     }
 
-    /// <summary>The HTTP handler the client uses: pooled connections and, with a CA file, trust in that CA only (another client of the same service may share it).</summary>
-    public static SocketsHttpHandler CreateHandler(DicomWebOptions options)
+    // pooled connections and, with a CA file, trust in that CA only
+    private static SocketsHttpHandler CreateHandler(DicomWebOptions options)
     {
         var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
         if (options.CaCertificateFile is { } caFile)

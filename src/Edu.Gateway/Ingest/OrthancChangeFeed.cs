@@ -1,5 +1,3 @@
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using Edu.Dicom.Web;
 using Edu.Gateway.Routing;
@@ -26,12 +24,7 @@ public sealed class OrthancChangeFeed : IDisposable
     /// <summary>A feed reader of the Orthanc at <paramref name="restUrl"/>, authenticating as <paramref name="options"/> says.</summary>
     public OrthancChangeFeed(Uri restUrl, DicomWebOptions options, DicomWebClient dicomWeb, GatewayStateStore state, bool skipExisting)
     {
-        _http = new HttpClient(DicomWebClient.CreateHandler(options), disposeHandler: true) { BaseAddress = restUrl.AbsoluteUri.EndsWith('/') ? restUrl : new Uri(restUrl.AbsoluteUri + "/"), Timeout = options.Timeout };
-        if (!string.IsNullOrEmpty(options.BearerToken))
-            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.BearerToken);
-        else if (!string.IsNullOrEmpty(options.Username))
-            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
-                Convert.ToBase64String(Encoding.UTF8.GetBytes($"{options.Username}:{options.Password}")));
+        _http = DicomWebClient.CreateHttpClient(options, restUrl);
         _dicomWeb = dicomWeb;
         _state = state;
         _skipExisting = skipExisting;
