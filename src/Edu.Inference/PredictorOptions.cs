@@ -45,6 +45,12 @@ public sealed record PredictorOptions
     /// <summary>Neighbourhood for <see cref="KeepLargestComponent"/>; default face (4 in 2-D, 6 in 3-D).</summary>
     public Connectivity Connectivity { get; init; } = Connectivity.Face;
 
+    /// <summary>
+    /// What runs the net: TorchSharp (default) or ONNX Runtime (CPU only; the package's net is exported to ONNX when it is
+    /// loaded). Only for a predictor that loads its package (<see cref="Predictor.Load"/>).
+    /// </summary>
+    public InferenceBackend Backend { get; init; } = InferenceBackend.Torch;
+
     /// <summary>Run the net in bfloat16 (weights and inputs cast; logits back in float32). Only for a predictor that owns its model.</summary>
     public bool BFloat16 { get; init; }
 

@@ -11,6 +11,7 @@ public static class BenchCommand
         var command = new Command("bench", "Benchmark the models: training step time and peak memory, inference latency in float32 and bfloat16.");
         command.Subcommands.Add(BenchTrainCommand.Create());
         command.Subcommands.Add(BenchInferCommand.Create());
+        command.Subcommands.Add(BenchOnnxCommand.Create());
         command.Subcommands.Add(BenchIoCommand.Create());
         command.Subcommands.Add(BenchGrpcCommand.Create());
         command.Subcommands.Add(BenchConvergeCommand.Create());

@@ -7,15 +7,17 @@ using Edu.Inference;
 using Edu.Inference.Output;
 using Edu.Models.Blocks;
 using Edu.Models.Checkpoints;
+using Edu.Models.Onnx;
 
 namespace Edu.Cli.Commands;
 
 /// <summary>
-/// <c>edu models export --model RUN_OR_PACKAGE --out FILE.pt|FILE.safetensors</c> and
+/// <c>edu models export --model RUN_OR_PACKAGE --out FILE.pt|FILE.safetensors|FILE.onnx</c> and
 /// <c>edu models import --model PACKAGE --weights FILE.pt|FILE.safetensors --out NEW_PACKAGE</c>: move weights to and from
 /// PyTorch. A <c>.pt</c> is a pickled state dict (<c>torch.load</c> gives an OrderedDict for <c>load_state_dict</c>,
 /// keys as the nets of bench/pytorch_models.py); <c>.safetensors</c> is read by the safetensors library. Import checks
-/// every key and shape against the package's architecture and writes a new package; nothing is overwritten.
+/// every key and shape against the package's architecture and writes a new package; nothing is overwritten. A <c>.onnx</c>
+/// file is the net as an ONNX inference graph (opset 17, <see cref="OnnxExporter"/>) for ONNX Runtime, TensorRT and the like.
 /// </summary>
 public static class ModelWeightsCommands
 {
@@ -30,19 +32,26 @@ public static class ModelWeightsCommands
     public static Command Export()
     {
         var model = new Option<string>("--model") { Description = "A model package folder or a training run folder.", Required = true };
-        var output = new Option<string>("--out") { Description = "The weights file to write: .pt (PyTorch state dict) or .safetensors. Never overwritten.", Required = true };
+        var output = new Option<string>("--out") { Description = "The file to write: .pt (PyTorch state dict), .safetensors, or .onnx (the net as an ONNX graph). Never overwritten.", Required = true };
+        var format = new Option<string?>("--format") { Description = "pt, safetensors or onnx (default: from the --out file's extension)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
-        var command = new Command("export", "Write a package's weights for PyTorch (.pt state dict) or as .safetensors.") { model, output, json };
+        var command = new Command("export", "Write a package's weights for PyTorch (.pt state dict), as .safetensors, or the whole net as ONNX (.onnx).") { model, output, format, json };
         command.SetAction(parse =>
         {
             string package = ModelPackageLocator.Resolve(parse.GetValue(model)!);
             string path = Path.GetFullPath(parse.GetValue(output)!);
-            var write = Writer(path);
+            string kind = parse.GetValue(format) is { } named ? FormatNamed(named) : Format(path);
             if (File.Exists(path) || Directory.Exists(path))
                 throw new InvalidInputException(path, "exists already; weights are never overwritten");
             var (manifest, net) = ModelPackage.Load(package, CliPlugins.Models);
             using (net)
             {
+                Action<TorchSharp.torch.nn.Module, string> write = kind switch
+                {
+                    ".pt" => Weights.ExportPyTorch,
+                    ".onnx" => (_, temp) => File.WriteAllBytes(temp, ToOnnx(net, manifest, package)),
+                    _ => (n, temp) => Weights.SaveSafetensors(n, temp),
+                };
                 PredictionWriter.WriteNew(path, temp => write(net, temp));
                 Report(parse.GetValue(json), new Summary(manifest.Architecture, net.state_dict().Count, Layers.CountParameters(net), path));
             }
@@ -84,24 +93,39 @@ public static class ModelWeightsCommands
         return command;
     }
 
-    private static Action<TorchSharp.torch.nn.Module, string> Writer(string path) => Format(path) switch
+    private static byte[] ToOnnx(TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> net, ModelManifest manifest, string package)
     {
-        ".pt" => Weights.ExportPyTorch,
-        _ => (net, p) => Weights.SaveSafetensors(net, p),
-    };
+        try { return OnnxExporter.ToBytes(net, manifest); }
+        catch (NotSupportedException e) { throw new InvalidInputException(package, e.Message, e); }
+    }
 
-    private static Action<TorchSharp.torch.nn.Module, string> Reader(string path) => Format(path) switch
+    private static Action<TorchSharp.torch.nn.Module, string> Reader(string path) => ImportFormat(path) switch
     {
         ".pt" => Weights.ImportPyTorch,
         _ => Weights.LoadSafetensors,
     };
 
-    private static string Format(string path)
+    private static string ImportFormat(string path)
     {
         string ext = Path.GetExtension(path).ToLowerInvariant();
         return ext is ".pt" or ".pth" ? ".pt" : ext == ".safetensors" ? ext
             : throw new InvalidInputException(path, "name a .pt (PyTorch state dict) or .safetensors file");
     }
+
+    private static string Format(string path)
+    {
+        string ext = Path.GetExtension(path).ToLowerInvariant();
+        return ext is ".pt" or ".pth" ? ".pt" : ext is ".safetensors" or ".onnx" ? ext
+            : throw new InvalidInputException(path, "name a .pt (PyTorch state dict), .safetensors or .onnx file, or give --format");
+    }
+
+    private static string FormatNamed(string format) => format.Trim().ToLowerInvariant() switch
+    {
+        "pt" or "pytorch" => ".pt",
+        "safetensors" => ".safetensors",
+        "onnx" => ".onnx",
+        _ => throw new InvalidInputException("--format", $"'{format}' is not an export format: use pt, safetensors or onnx"),
+    };
 
     private static void Report(bool json, Summary summary)
     {

@@ -14,7 +14,7 @@ namespace Edu.Cli.Commands;
 
 /// <summary>
 /// <c>edu segment --model RUN_OR_PACKAGE INPUT... --out DIR [--overlay] [--dicom-seg] [--tta] [--overlap 0.5] [--patch P] [--largest]
-/// [--threshold 0.5] [--bf16] [--device cpu] [--series UID] [--json]</c>: segments files, folders of images and DICOM series.
+/// [--threshold 0.5] [--bf16] [--device cpu] [--backend torch|onnxruntime] [--series UID] [--json]</c>: segments files, folders of images and DICOM series.
 /// Writes <c>{case}_seg.png</c> for 2-D raster inputs (label values 0, 1, 2…) and <c>{case}_seg.nii.gz</c> otherwise
 /// (geometry kept), plus <c>{case}_overlay.png</c> with <c>--overlay</c> and <c>{case}_seg.dcm</c> (a DICOM Segmentation in the
 /// source's study) with <c>--dicom-seg</c>. DIR may exist; if any file this run would
@@ -51,6 +51,7 @@ public static class SegmentCommand
         [property: JsonPropertyName("model")] string Model,
         [property: JsonPropertyName("package")] string Package,
         [property: JsonPropertyName("device")] string Device,
+        [property: JsonPropertyName("backend")] string Backend,
         [property: JsonPropertyName("cases")] IReadOnlyList<CaseReport> Cases);
 
     /// <summary>Creates the command.</summary>
@@ -68,6 +69,7 @@ public static class SegmentCommand
         var threshold = new Option<float>("--threshold") { Description = "Probability threshold of a binary model.", DefaultValueFactory = _ => 0.5f };
         var bf16 = new Option<bool>("--bf16") { Description = "Run the net in bfloat16." };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var backend = new Option<string>("--backend") { Description = "What runs the net: torch (LibTorch) or onnxruntime (ONNX Runtime, CPU, float32).", DefaultValueFactory = _ => "torch" };
         var windowsPerBatch = new Option<int>("--windows-per-batch")
         {
             Description = "Sliding windows per forward pass, 1 to 256; 0 (default) sizes it to memory (up to 32).", DefaultValueFactory = _ => 0,
@@ -76,7 +78,7 @@ public static class SegmentCommand
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object with every case's outputs and label volumes." };
         var command = new Command("segment", "Segment images with a trained model; write label maps (NIfTI or PNG) and overlays, print label volumes in ml.")
         {
-            inputs, model, output, overlay, dicomSeg, tta, overlap, patch, largest, threshold, bf16, device, windowsPerBatch, series, json,
+            inputs, model, output, overlay, dicomSeg, tta, overlap, patch, largest, threshold, bf16, device, backend, windowsPerBatch, series, json,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -90,6 +92,7 @@ public static class SegmentCommand
                 Threshold = parse.GetValue(threshold),
                 BFloat16 = parse.GetValue(bf16),
                 BatchSize = parse.GetValue(windowsPerBatch),
+                Backend = InferenceBackends.Parse(parse.GetValue(backend), "--backend"),
             };
             var report = Run(parse.GetValue(model)!, parse.GetValue(inputs)!, parse.GetValue(output)!, options,
                 parse.GetValue(overlay), parse.GetValue(dicomSeg), parse.GetValue(series), !parse.GetValue(json), cancellationToken);
@@ -124,7 +127,7 @@ public static class SegmentCommand
         Directory.CreateDirectory(outDir);
         try
         {
-            return new Report($"{predictor.Manifest.Name}:{predictor.Manifest.Version}", package, options.Device,
+            return new Report($"{predictor.Manifest.Name}:{predictor.Manifest.Version}", package, options.Device, options.Backend.Name(),
                 SegmentAll(predictor, cases, outDir, overlay, dicomSeg, seriesUid, verbose, cancellationToken));
         }
         catch when (createdOut && Directory.Exists(outDir) && !Directory.EnumerateFileSystemEntries(outDir).Any())

@@ -46,6 +46,12 @@ public sealed class WorkerOptions
     public string Device { get; set; } = "cpu";
 
     /// <summary>
+    /// What runs segmentation: <c>torch</c> (default; on <see cref="Device"/>) or <c>onnxruntime</c> (ONNX Runtime on the CPU,
+    /// each package exported to ONNX when it is loaded). Training always runs on LibTorch.
+    /// </summary>
+    public string InferenceBackend { get; set; } = "torch";
+
+    /// <summary>
     /// Seconds the worker keeps serving after shutdown begins while its health already says NOT_SERVING (0: none);
     /// give a load balancer's health-check interval here.
     /// </summary>
@@ -146,6 +152,10 @@ public sealed class WorkerOptions
         if (ChunkBytes < 1024 || ChunkBytes > MaxMessageBytes / 2) problems.Add($"Worker:ChunkBytes must be between 1024 and MaxMessageBytes/2 (got {ChunkBytes})");
         if (!string.IsNullOrWhiteSpace(MetricsUrl) && (!Uri.TryCreate(MetricsUrl, UriKind.Absolute, out var m) || m.Scheme != Uri.UriSchemeHttp || m.Port is < 1 or > 65535))
             problems.Add($"Worker:MetricsUrl must be an http:// address with a port, e.g. http://127.0.0.1:9464/metrics (got '{MetricsUrl}')");
+        if (!Edu.Inference.InferenceBackends.Names.Contains(InferenceBackend.Trim().ToLowerInvariant()))
+            problems.Add($"Worker:InferenceBackend must be {string.Join(" or ", Edu.Inference.InferenceBackends.Names)} (got '{InferenceBackend}')");
+        else if (Edu.Inference.InferenceBackends.Parse(InferenceBackend) == Edu.Inference.InferenceBackend.OnnxRuntime && !Device.Trim().Equals("cpu", StringComparison.OrdinalIgnoreCase))
+            problems.Add($"Worker:InferenceBackend onnxruntime runs on the CPU in this build, but Worker:Device is '{Device}'");
         if (RetryAfterMs is < 0 or > 3_600_000) problems.Add($"Worker:RetryAfterMs must be between 0 and 3600000 (got {RetryAfterMs})");
         return problems;
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Edu.Abstractions.Errors;
+using Edu.Inference;
 using Edu.Models.Catalogue;
 using Edu.Models.Checkpoints;
 using Edu.Models.Runtime;
@@ -21,6 +22,7 @@ public sealed class ModelStore : IDisposable
 {
     private readonly string _root;
     private readonly string _deviceSpec;
+    private readonly InferenceBackend _backend;
     private readonly ModelCatalogue _catalogue;
     private readonly WorkerMetrics _metrics;
     private readonly ILogger<ModelStore> _logger;
@@ -32,6 +34,7 @@ public sealed class ModelStore : IDisposable
     {
         _root = Path.GetFullPath(options.Value.ModelsPath);
         _deviceSpec = options.Value.Device;
+        _backend = InferenceBackends.Parse(options.Value.InferenceBackend, "Worker:InferenceBackend");
         _catalogue = catalogue;
         _metrics = metrics;
         _logger = logger;
@@ -106,7 +109,8 @@ public sealed class ModelStore : IDisposable
                 var device = DeviceSpec.Parse(_deviceSpec, "Worker:Device");
                 var loaded = await Task.Run(() =>
                 {
-                    var (_, network) = ModelPackage.Load(entry.Directory, _catalogue);
+                    var (manifest, network) = ModelPackage.Load(entry.Directory, _catalogue);
+                    if (_backend == InferenceBackend.OnnxRuntime) network = OnnxRuntimeNet.FromNet(network, manifest, entry.Directory);
                     network.to(device);
                     network.eval();
                     return new LoadedModel(entry, network, device);
@@ -116,8 +120,8 @@ public sealed class ModelStore : IDisposable
                     _loaded[key] = loaded;
                     _metrics.ModelsLoaded.Set(_loaded.Count);
                 }
-                _logger.LogInformation("Loaded model {Name} {Version} ({Architecture}) on {Device}", entry.Name, entry.Version,
-                    entry.Manifest.Architecture, _deviceSpec);
+                _logger.LogInformation("Loaded model {Name} {Version} ({Architecture}) on {Device} with {Backend}", entry.Name, entry.Version,
+                    entry.Manifest.Architecture, _deviceSpec, _backend.Name());
             }
             finally
             {

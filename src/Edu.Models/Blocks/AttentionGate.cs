@@ -1,4 +1,5 @@
 using TorchSharp.Utils;
+using Edu.Models.Onnx;
 using Edu.Models.Runtime;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -36,5 +37,14 @@ public sealed class AttentionGate : Module<Tensor, Tensor, Tensor>
         var a = functional.relu(_wgBn.forward(_wg.forward(g)).add(_wxBn.forward(_wx.forward(x)), Scalars.One));
         var psi = functional.sigmoid(_psiBn.forward(_psi.forward(a)));
         return (x * psi).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The gate in an ONNX graph: <c>x ⊙ ψ(g, x)</c>; <paramref name="prefix"/> is its state-dict prefix.</summary>
+    internal string ToOnnx(OnnxGraphBuilder g, string prefix, string gating, string x)
+    {
+        var a = g.Relu(g.Add(g.BatchNorm(g.Conv(gating, _wg, $"{prefix}.wg"), _wgBn, $"{prefix}.wg_bn"),
+                             g.BatchNorm(g.Conv(x, _wx, $"{prefix}.wx"), _wxBn, $"{prefix}.wx_bn")));
+        var psi = g.Sigmoid(g.BatchNorm(g.Conv(a, _psi, $"{prefix}.psi"), _psiBn, $"{prefix}.psi_bn"));
+        return g.Mul(x, psi);
     }
 }

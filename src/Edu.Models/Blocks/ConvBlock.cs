@@ -1,3 +1,4 @@
+using Edu.Models.Onnx;
 using Edu.Models.Runtime;
 using TorchSharp.Utils;
 using static TorchSharp.torch;
@@ -31,5 +32,12 @@ public sealed class ConvBlock : Module<Tensor, Tensor>
         var x = functional.relu(_bn1.forward(_conv1.forward(MemoryFormat.Apply(input))), inplace: true);
         x = functional.relu(_bn2.forward(_conv2.forward(x)), inplace: true);
         return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The block in an ONNX graph; <paramref name="prefix"/> is its state-dict prefix.</summary>
+    internal string ToOnnx(OnnxGraphBuilder g, string prefix, string x)
+    {
+        x = g.Relu(g.BatchNorm(g.Conv(x, _conv1, $"{prefix}.conv1"), _bn1, $"{prefix}.bn1"));
+        return g.Relu(g.BatchNorm(g.Conv(x, _conv2, $"{prefix}.conv2"), _bn2, $"{prefix}.bn2"));
     }
 }

@@ -1,3 +1,4 @@
+using Edu.Models.Onnx;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -30,6 +31,15 @@ public static class Encoder
         var features = new Tensor[blocks.Count];
         for (int i = 0; i < blocks.Count; i++)
             features[i] = blocks[i].forward(i == 0 ? input : Layers.Down(spatialDims, features[i - 1]));
+        return features;
+    }
+
+    /// <summary><see cref="Run"/> in an ONNX graph; the blocks' state-dict prefix is <c>encoder.{i}</c>.</summary>
+    internal static string[] ToOnnx(OnnxGraphBuilder g, int spatialDims, ModuleList<ConvBlock> blocks, string input)
+    {
+        var features = new string[blocks.Count];
+        for (int i = 0; i < blocks.Count; i++)
+            features[i] = blocks[i].ToOnnx(g, $"encoder.{i}", i == 0 ? input : g.Down(features[i - 1], spatialDims));
         return features;
     }
 }

@@ -1,3 +1,4 @@
+using Edu.Models.Onnx;
 using Edu.Models.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -185,6 +186,19 @@ public sealed class Mde : Module<Tensor, Tensor, Tensor>
             return Recomputed.apply(this, e, u, _kernel3, _kernel5, _kernel7, _gain, PointwiseWeight, BatchNormModule.weight!, BatchNormModule.bias!);
         using var scope = NewDisposeScope();
         return Enhanced(e, updateStatistics: true).add(u, Scalars.One).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// MDE in an ONNX graph, as it computes in eval mode: the depthwise convolution with the fused kernel
+    /// (<c>{prefix}.fused_kernel</c>), the pointwise convolution, BatchNorm, ReLU, plus <paramref name="u"/>.
+    /// </summary>
+    internal string ToOnnx(OnnxGraphBuilder g, string prefix, string e, string u)
+    {
+        using var noGrad = no_grad();
+        using var kernel = FusedKernel();
+        var h = g.Conv(e, g.Constant($"{prefix}.fused_kernel", kernel), null, kernel.shape, groups: _channels);
+        var z = g.Relu(g.BatchNorm(g.Conv(h, _pointwise, $"{prefix}.pointwise"), _bn, $"{prefix}.bn"));
+        return g.Add(z, u);
     }
 
     private Tensor PointwiseWeight => ((Convolution)_pointwise).weight!;

@@ -1,3 +1,4 @@
+using Edu.Models.Onnx;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
 using static TorchSharp.torch;
@@ -44,5 +45,13 @@ public sealed class MdeLite : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         return Mde.Depthwise(_spatialDims, input, FusedKernel().to(input.dtype)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The block in an ONNX graph: one depthwise convolution with the fused kernel (<c>{prefix}.fused_kernel</c>).</summary>
+    internal string ToOnnx(OnnxGraphBuilder g, string prefix, string x)
+    {
+        using var noGrad = no_grad();
+        using var kernel = FusedKernel();
+        return g.Conv(x, g.Constant($"{prefix}.fused_kernel", kernel), null, kernel.shape, groups: _channels);
     }
 }

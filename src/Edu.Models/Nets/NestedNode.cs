@@ -1,4 +1,5 @@
 using Edu.Models.Blocks;
+using Edu.Models.Onnx;
 using Edu.Models.Runtime;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -33,6 +34,14 @@ public abstract class NestedNode
     /// there is one), the up-sampled <paramref name="u"/> and the node's own block, if any.
     /// </summary>
     public abstract Tensor Input(Tensor[] row, Tensor u, Module<Tensor, Tensor, Tensor>? nodeBlock);
+
+    /// <summary><see cref="Input"/> in an ONNX graph (<paramref name="blockPrefix"/>: the node block's state-dict prefix).</summary>
+    public virtual string InputToOnnx(OnnxGraphBuilder graph, string[] row, string u, Module<Tensor, Tensor, Tensor>? nodeBlock, string blockPrefix) =>
+        throw new NotSupportedException($"{GetType().Name} cannot be written as ONNX");
+
+    /// <summary>The level block <paramref name="block"/> in an ONNX graph, applied to <paramref name="x"/>.</summary>
+    public virtual string LevelBlockToOnnx(OnnxGraphBuilder graph, Module<Tensor, Tensor> block, string prefix, string x) =>
+        block is MdeLite lite ? lite.ToOnnx(graph, prefix, x) : throw new NotSupportedException($"{block?.GetType().Name} cannot be written as ONNX");
 }
 
 /// <summary>UNet++ (<c>unetpp</c>): <c>cat(X[i,0..j−1], u)</c> into <c>ConvBlock((j+1)f_i → f_i)</c>.</summary>
@@ -43,6 +52,10 @@ public class DenseConcatNode : NestedNode
 
     /// <inheritdoc/>
     public override Tensor Input(Tensor[] row, Tensor u, Module<Tensor, Tensor, Tensor>? nodeBlock) => cat([.. row, u], 1);
+
+    /// <inheritdoc/>
+    public override string InputToOnnx(OnnxGraphBuilder graph, string[] row, string u, Module<Tensor, Tensor, Tensor>? nodeBlock, string blockPrefix) =>
+        graph.Concat([.. row, u]);
 }
 
 /// <summary>E-DU, first reading (<c>edu</c>): <c>MDE_{i,j}(mean(X[i,0..j−1]), u)</c> into <c>ConvBlock(f_i → f_i)</c>.</summary>
@@ -71,6 +84,10 @@ public sealed class MdeOnMeanNode : NestedNode
         }
         return nodeBlock.forward(skip, u);
     }
+
+    /// <inheritdoc/>
+    public override string InputToOnnx(OnnxGraphBuilder graph, string[] row, string u, Module<Tensor, Tensor, Tensor>? nodeBlock, string blockPrefix) =>
+        ((Mde)(nodeBlock ?? throw new ArgumentNullException(nameof(nodeBlock)))).ToOnnx(graph, blockPrefix, graph.Mean(row), u);
 }
 
 /// <summary>E-DU, second reading, dense (<c>edu-dense</c>): UNet++ with <c>E_i = MdeLite_i(X[i,0])</c> in place of <c>X[i,0]</c>.</summary>
@@ -97,4 +114,8 @@ public sealed class EnhancedLeanNode : NestedNode
 
     /// <inheritdoc/>
     public override Tensor Input(Tensor[] row, Tensor u, Module<Tensor, Tensor, Tensor>? nodeBlock) => cat([row[0], u], 1);
+
+    /// <inheritdoc/>
+    public override string InputToOnnx(OnnxGraphBuilder graph, string[] row, string u, Module<Tensor, Tensor, Tensor>? nodeBlock, string blockPrefix) =>
+        graph.Concat([row[0], u]);
 }

@@ -1,4 +1,5 @@
 using Edu.Models.Blocks;
+using Edu.Models.Onnx;
 using Edu.Models.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -16,7 +17,7 @@ namespace Edu.Models.Nets;
 /// <c>aux_heads</c>, and the variant's <c>mde.{i}</c> (per level) or <c>mde.{i}_{j}</c> (per node). Modules are built and
 /// registered in the order of the separate classes this replaced, so seeds and checkpoints carry over.
 /// </summary>
-public class NestedUNet : Module<Tensor, Tensor>, IDeepSupervised
+public class NestedUNet : Module<Tensor, Tensor>, IDeepSupervised, IOnnxExportable
 {
     private readonly int _spatialDims;
     private readonly int _depth;
@@ -104,5 +105,30 @@ public class NestedUNet : Module<Tensor, Tensor>, IDeepSupervised
         heads.Add(_head.forward(x[0][_depth]));
         foreach (var h in heads) h.MoveToOuterDisposeScope();
         return heads.ToArray();
+    }
+
+    /// <inheritdoc/>
+    public string ToOnnx(OnnxGraphBuilder graph, string input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var x = Enumerable.Range(0, _depth + 1).Select(i => new string[_depth + 1 - i]).ToArray();
+        var enc = Encoder.ToOnnx(graph, _spatialDims, _encoder, input);
+        for (int i = 0; i <= _depth; i++) x[i][0] = enc[i];
+        var skip0 = Enumerable.Range(0, _depth).Select(i => _levelBlocks is null ? x[i][0] : _node.LevelBlockToOnnx(graph, _levelBlocks[i], $"mde.{i}", x[i][0])).ToArray();
+        for (int j = 1; j <= _depth; j++)
+            for (int i = 0; i <= _depth - j; i++)
+            {
+                var u = graph.ConvTranspose(x[i + 1][j - 1], _up.Get($"{i}_{j}"), $"up.{i}_{j}");
+                var row = new string[j];
+                row[0] = skip0[i];
+                for (int k = 1; k < j; k++) row[k] = x[i][k];
+                var nodeInput = _node.InputToOnnx(graph, row, u, _nodeBlocks?.Get($"{i}_{j}"), $"mde.{i}_{j}");
+                x[i][j] = _nodes.Get($"{i}_{j}").ToOnnx(graph, $"nodes.{i}_{j}", nodeInput);
+            }
+        var heads = new List<string>();
+        if (DeepSupervision)
+            for (int j = 1; j < _depth; j++) heads.Add(graph.Conv(x[0][j], _auxHeads[j - 1], $"aux_heads.{j - 1}"));
+        heads.Add(graph.Conv(x[0][_depth], _head, "head"));
+        return graph.Mean(heads); // forward's average of the heads
     }
 }

@@ -1,4 +1,5 @@
 using Edu.Models.Blocks;
+using Edu.Models.Onnx;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -13,7 +14,7 @@ namespace Edu.Models.Nets;
 /// State keys: <c>encoder</c>, <c>up</c>, <c>gate</c> (gated kinds), <c>mde</c> (MDE kinds), <c>decoder</c>, <c>head</c>, built
 /// and registered in that order, so a seed gives the same weights as the four separate classes this replaced.
 /// </summary>
-public class SkipUNet : Module<Tensor, Tensor>
+public class SkipUNet : Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly int _spatialDims;
     private readonly ModuleList<ConvBlock> _encoder;
@@ -64,6 +65,21 @@ public class SkipUNet : Module<Tensor, Tensor>
             d = _decoder[i].forward(_mde is null ? cat([s, u], 1) : _mde[i].forward(s, u));
         }
         return _head.forward(d).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc/>
+    public string ToOnnx(OnnxGraphBuilder graph, string input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var x = Encoder.ToOnnx(graph, _spatialDims, _encoder, input);
+        var d = x[^1];
+        for (int i = _decoder.Count - 1; i >= 0; i--)
+        {
+            var u = graph.ConvTranspose(d, _up[i], $"up.{i}");
+            var s = _gate is null ? x[i] : _gate[i].ToOnnx(graph, $"gate.{i}", u, x[i]);
+            d = _decoder[i].ToOnnx(graph, $"decoder.{i}", _mde is null ? graph.Concat([s, u]) : _mde[i].ToOnnx(graph, $"mde.{i}", s, u));
+        }
+        return graph.Conv(d, _head, "head");
     }
 }
 

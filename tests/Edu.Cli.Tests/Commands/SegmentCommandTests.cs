@@ -54,6 +54,44 @@ public sealed class SegmentCommandTests : IDisposable
     }
 
     [Fact]
+    public void The_onnxruntime_backend_writes_the_labels_torch_writes_and_the_exported_onnx_file_is_the_same_net()
+    {
+        string images = Synth();
+        var image = ImageReaderRegistry.CreateDefault().Read(Directory.GetFiles(images).Single());
+        string runDir = SaveRun("run", image.Channels);
+
+        var torchRun = EduProcess.Run(["segment", "--model", runDir, images, "--out", Dir("torch"), "--json"]);
+        var ortRun = EduProcess.Run(["segment", "--model", runDir, images, "--out", Dir("ort"), "--backend", "onnxruntime", "--json"]);
+        var export = EduProcess.Run(["models", "export", "--model", runDir, "--out", Dir("net.bin"), "--format", "onnx", "--json"]);
+
+        Assert.True(torchRun.ExitCode == 0, torchRun.StdErr);
+        Assert.True(ortRun.ExitCode == 0, ortRun.StdErr);
+        Assert.Equal("onnxruntime", JsonDocument.Parse(ortRun.StdOut).RootElement.GetProperty("backend").GetString());
+        Assert.Equal(File.ReadAllBytes(Dir("torch", "xray_000_seg.png")), File.ReadAllBytes(Dir("ort", "xray_000_seg.png")));
+        Assert.True(export.ExitCode == 0, export.StdErr);
+        var onnx = Edu.Models.Onnx.Proto.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Dir("net.bin")));
+        Assert.Equal("image", Assert.Single(onnx.Graph.Input).Name);
+        Assert.Contains(onnx.Graph.Initializer, t => t.Name == "decoder.0.conv2.weight");
+    }
+
+    [Theory]
+    [InlineData("--backend", "tensorrt", "--backend")]
+    [InlineData("--device", "cuda", "backend")]
+    public void A_backend_that_cannot_run_is_refused_with_exit_code_2(string option, string value, string named)
+    {
+        string images = Synth();
+        var image = ImageReaderRegistry.CreateDefault().Read(Directory.GetFiles(images).Single());
+        string runDir = SaveRun("run", image.Channels);
+        string[] extra = option == "--device" ? ["--backend", "onnxruntime", option, value] : [option, value];
+
+        var run = EduProcess.Run(["segment", "--model", runDir, images, "--out", Dir("out"), .. extra]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(named, run.StdErr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Dir("out")));
+    }
+
+    [Fact]
     public void A_synthetic_xray_folder_is_segmented_into_a_label_png_and_overlay_of_the_inputs_size_and_never_overwritten()
     {
         string images = Synth();

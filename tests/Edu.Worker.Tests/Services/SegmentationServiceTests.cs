@@ -60,6 +60,43 @@ public sealed class SegmentationServiceTests
     }
 
     [Fact]
+    public async Task A_worker_on_onnxruntime_gives_the_labels_of_a_worker_on_torch()
+    {
+        using var temp = new TempDir();
+        TestData.Package(temp.Sub("models"), "organ", "1", dims: 3, inChannels: 1, modality: "ct");
+        var (image, _) = TestData.Box(new VolumeSize(32, 24, 16), 1, seed: 5);
+        string nii = TestData.Write(image, temp.Sub("ct.nii.gz"));
+        var results = new List<Dictionary<string, byte[]>>();
+        foreach (string backend in new[] { "torch", "onnxruntime" })
+        {
+            await using var worker = await TestWorker.StartAsync(temp.Sub("models"), temp.Sub("data-" + backend),
+                new Dictionary<string, string?> { ["Worker:InferenceBackend"] = backend });
+            var outcome = await Segment.RunAsync(worker.Client<SegmentationService.SegmentationServiceClient>(), Header("organ", OutputKind.Nifti), [nii]);
+            Assert.True(outcome.Status!.Ok, outcome.Status.Message);
+            Assert.True(outcome.Result!.Labels.Sum(l => l.Voxels) > 0);
+            results.Add(outcome.Files);
+        }
+        var readers = ImageReaderRegistry.CreateDefault();
+        var labels = results.Select((files, i) =>
+        {
+            File.WriteAllBytes(temp.Sub($"labels-{i}.nii.gz"), files["labels.nii.gz"]);
+            return readers.Read(temp.Sub($"labels-{i}.nii.gz")).Voxels;
+        }).ToList();
+        Assert.Equal(labels[0], labels[1]);
+    }
+
+    [Theory]
+    [InlineData("tensorrt", "cpu", "Worker:InferenceBackend must be torch or onnxruntime")]
+    [InlineData("onnxruntime", "cuda", "runs on the CPU")]
+    public async Task A_backend_the_worker_cannot_run_stops_it_at_start_with_the_reason(string backend, string device, string reason)
+    {
+        using var temp = new TempDir();
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => TestWorker.StartAsync(temp.Sub("models"), temp.Sub("data"),
+            new Dictionary<string, string?> { ["Worker:InferenceBackend"] = backend, ["Worker:Device"] = device }));
+        Assert.Contains(reason, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Segments_a_3d_nifti_volume_and_keeps_its_geometry()
     {
         using var temp = new TempDir();

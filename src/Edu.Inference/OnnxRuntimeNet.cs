@@ -1,0 +1,91 @@
+using Edu.Abstractions.Errors;
+using Edu.Models.Checkpoints;
+using Edu.Models.Onnx;
+using Microsoft.ML.OnnxRuntime;
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Edu.Inference;
+
+/// <summary>
+/// A net exported to ONNX and run by ONNX Runtime's CPU execution provider, behind TorchSharp's module interface so the
+/// <see cref="Predictor"/> tiles, stitches and post-processes exactly as for the TorchSharp net. Each forward copies the
+/// window batch out of LibTorch and the logits back (a few MB against the convolutions' cost). ONNX Runtime optimises the
+/// graph when the session is made (Conv+BatchNorm folding, its blocked layout); it uses as many threads as LibTorch does.
+/// </summary>
+public sealed class OnnxRuntimeNet : Module<Tensor, Tensor>
+{
+    private readonly InferenceSession _session;
+    private readonly SessionOptions _options;
+
+    /// <summary>A session for the serialised ONNX <paramref name="model"/> (input <c>image</c>, output <c>logits</c>).</summary>
+    public OnnxRuntimeNet(byte[] model, int threads) : base(nameof(OnnxRuntimeNet))
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        _options = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            IntraOpNumThreads = Math.Max(1, threads),
+            InterOpNumThreads = 1,
+        };
+        try
+        {
+            _session = new InferenceSession(model, _options);
+        }
+        catch
+        {
+            _options.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="net"/> (described by <paramref name="manifest"/>) exported to ONNX in a session using LibTorch's thread
+    /// count; the TorchSharp net is disposed. A net without an ONNX graph is an <see cref="InvalidInputException"/> naming
+    /// <paramref name="source"/>.
+    /// </summary>
+    public static OnnxRuntimeNet FromNet(Module<Tensor, Tensor> net, ModelManifest manifest, string source)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        using (net)
+        {
+            byte[] onnx;
+            try { onnx = OnnxExporter.ToBytes(net, manifest); }
+            catch (NotSupportedException e) { throw new InvalidInputException(source, $"cannot run on onnxruntime: {e.Message}", e); }
+            return new OnnxRuntimeNet(onnx, get_num_threads());
+        }
+    }
+
+    /// <summary>The ONNX Runtime version in use.</summary>
+    public static string RuntimeVersion => OrtEnv.Instance().GetVersionString();
+
+    /// <summary>Logits for a float32 batch <c>[N, C, …]</c> on the CPU; returned on the CPU as float32.</summary>
+    public override Tensor forward(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.device_type != DeviceType.CPU)
+            throw new InvalidOperationException($"ONNX Runtime runs on the CPU here; the input is on {input.device}");
+        float[] data;
+        using (var plain = input.to(ScalarType.Float32).contiguous())
+            data = plain.data<float>().ToArray();
+        using var value = OrtValue.CreateTensorValueFromMemory(data, input.shape);
+        using var run = new RunOptions();
+        using var outputs = _session.Run(run, [OnnxExporter.InputName], [value], [OnnxExporter.OutputName]);
+        var logits = outputs[0];
+        long[] shape = logits.GetTensorTypeAndShape().Shape;
+        return tensor(logits.GetTensorDataAsSpan<float>().ToArray(), shape, ScalarType.Float32);
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _session.Dispose();
+            _options.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}
