@@ -243,7 +243,15 @@ def bench(a):
     x = torch.randn(shape).contiguous(memory_format=fmt)
     y = (torch.randn(shape) > 0).float()
     times = []
-    for i in range(a.warmup + a.steps):
+    if a.infer:  # eval-mode float32 forward passes, no autograd (what `edu bench onnx` times)
+        net.eval()
+        with torch.no_grad():
+            for i in range(a.warmup + a.steps):
+                t0 = time.perf_counter()
+                (net(x) > 0).sum().item()
+                if i >= a.warmup:
+                    times.append((time.perf_counter() - t0) * 1000)
+    for i in range(0 if a.infer else a.warmup + a.steps):
         t0 = time.perf_counter()
         opt.zero_grad()
         loss = bce_dice(net(x), y)
@@ -256,7 +264,8 @@ def bench(a):
     print(json.dumps({"model": a.model, "dims": a.dims, "batch": a.batch, "size": a.size, "threads": a.threads,
                       "device": "cpu", "parameters": count(net), "median_ms": round(statistics.median(times), 2),
                       "min_ms": round(min(times), 2), "max_ms": round(max(times), 2), "peak_rss_mb": round(rss, 1),
-                      "memory_format": "channels-last" if a.channels_last else "channels-first", "torch": torch.__version__}))
+                      "memory_format": "channels-last" if a.channels_last else "channels-first", "torch": torch.__version__,
+                      "mode": "infer" if a.infer else "train"}))
 
 
 if __name__ == "__main__":
@@ -271,5 +280,6 @@ if __name__ == "__main__":
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--base", type=int, default=None)
     p.add_argument("--channels-last", action="store_true")
+    p.add_argument("--infer", action="store_true", help="time eval-mode forward passes instead of training steps")
     a = p.parse_args()
     check() if a.check else bench(a)
