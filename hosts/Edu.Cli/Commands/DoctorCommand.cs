@@ -50,6 +50,7 @@ public static class DoctorCommand
         }
         Row("CUDA", cuda);
         Row("GDCM", r.Gdcm.Loaded ? $"{r.Gdcm.Version} loaded from {r.Gdcm.Path}" : $"NOT LOADED from {r.Gdcm.Path}: {r.Gdcm.Error}");
+        Row("ONNX Runtime", r.OnnxRuntime.Loaded ? $"{r.OnnxRuntime.Version} (--backend onnxruntime)" : $"not loaded: {r.OnnxRuntime.Error} (only --backend onnxruntime needs it)");
         foreach (var folder in r.PluginFolders)
             Row("Plugin folder", $"{folder.Path}{(folder.Exists ? "" : " (not present)")}");
         Console.Out.WriteLine();

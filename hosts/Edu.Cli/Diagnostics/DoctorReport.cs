@@ -18,6 +18,7 @@ public sealed record DoctorReport(
     [property: JsonPropertyName("cpu")] CpuInfo Cpu,
     [property: JsonPropertyName("numerics")] NumericsVerdict? Numerics,
     [property: JsonPropertyName("gdcm")] GdcmInfo Gdcm,
+    [property: JsonPropertyName("onnxRuntime")] OnnxRuntimeInfo OnnxRuntime,
     [property: JsonPropertyName("pluginFolders")] IReadOnlyList<PluginFolderInfo> PluginFolders,
     [property: JsonPropertyName("problems")] IReadOnlyList<Problem> Problems)
 {
@@ -65,8 +66,16 @@ public sealed record DoctorReport(
             problems.Add(new Problem("GDCM", $"GDCM's C# binding does not load from {GdcmRuntime.Directory}", GdcmRuntime.InstallCommand));
         }
 
+        // the optional inference backend (--backend onnxruntime): reported, not a problem when missing
+        OnnxRuntimeInfo onnxRuntime;
+        try { onnxRuntime = new OnnxRuntimeInfo(Edu.Inference.OnnxRuntimeNet.RuntimeVersion, true, null); }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or EntryPointNotFoundException)
+        {
+            onnxRuntime = new OnnxRuntimeInfo(null, false, e.InnerException?.Message ?? e.Message);
+        }
+
         var folders = PluginSearchPath.Folders().Select(f => new PluginFolderInfo(f, Directory.Exists(f))).ToList();
-        return new DoctorReport(problems.Count == 0, dotnet, torch, devices, CpuInfo.Current, numerics, gdcm, folders, problems);
+        return new DoctorReport(problems.Count == 0, dotnet, torch, devices, CpuInfo.Current, numerics, gdcm, onnxRuntime, folders, problems);
     }
 
     // TorchSharp exposes no device name; nvidia-smi does where a CUDA driver is installed.
@@ -119,6 +128,12 @@ public sealed record GdcmInfo(
     [property: JsonPropertyName("version")] string? Version,
     [property: JsonPropertyName("loaded")] bool Loaded,
     [property: JsonPropertyName("path")] string Path,
+    [property: JsonPropertyName("error")] string? Error);
+
+/// <summary>ONNX Runtime, the optional inference backend.</summary>
+public sealed record OnnxRuntimeInfo(
+    [property: JsonPropertyName("version")] string? Version,
+    [property: JsonPropertyName("loaded")] bool Loaded,
     [property: JsonPropertyName("error")] string? Error);
 
 /// <summary>A folder searched for plugins.</summary>
