@@ -4,12 +4,13 @@ using Edu.Build;
 namespace Edu.Build.Tests;
 
 /// <summary>
-/// build/libtorchsharp-check.sh, the API-drift check of TorchSharp's native glue against a torch
+/// build/libtorchsharp-check.py, the API-drift check of TorchSharp's native glue against a torch
 /// lib folder (docs: /work/shared/GPU.md, "A GPU machine with PyTorch but no .NET").
 /// </summary>
 public sealed class LibTorchSharpCheckTests
 {
     private const string Missing = "GLIBCXX_3.4.32";
+    private const string DebianPython = "/usr/bin/python3";
 
     // Where the build puts the glue and the LibTorch it loads, as the CLI and worker have them.
     private static readonly string OutputNative = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native");
@@ -72,6 +73,27 @@ public sealed class LibTorchSharpCheckTests
     }
 
     [Fact]
+    public void It_needs_no_binutils_only_python3_as_on_a_pytorch_machine()
+    {
+        // A PATH with python3 alone: no nm, readelf, c++filt or ldconfig to be found by name. The
+        // Debian python3 (python3-torch needs it), not a version manager's shell shim.
+        string bin = Directory.CreateTempSubdirectory("edu-symcheck-bin-").FullName;
+        try
+        {
+            File.CreateSymbolicLink(Path.Combine(bin, "python3"), DebianPython);
+            var result = Check(Path.Combine(OutputNative, "libLibTorchSharp.so"), OutputNative, ("PATH", bin));
+
+            Assert.True(result.ExitCode == 0, result.Output);
+            Assert.Contains("unresolved: 0,", result.Output);
+            Assert.Contains("libstdc++.so.6", result.Output);
+        }
+        finally
+        {
+            Directory.Delete(bin, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_folder_without_torch_libraries_is_refused_with_exit_2_and_says_what_it_lacks()
     {
         string empty = Directory.CreateTempSubdirectory("edu-symcheck-").FullName;
@@ -93,14 +115,20 @@ public sealed class LibTorchSharpCheckTests
 
     private sealed record Result(int ExitCode, string Output);
 
-    private static Result Check(string library, string torchLib, params string[] more)
+    private static Result Check(string library, string torchLib, params string[] more) =>
+        Check(library, torchLib, null, more);
+
+    private static Result Check(string library, string torchLib, (string Name, string Value)? environment, params string[] more)
     {
-        var start = new ProcessStartInfo("bash")
+        // Debian's python3 by its path: .NET looks a bare name up in this process's PATH, not in
+        // the child's, and a version manager's shim there would need more than python3.
+        var start = new ProcessStartInfo(DebianPython)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        start.ArgumentList.Add(Path.Combine(RepositoryRoot(), "build", "libtorchsharp-check.sh"));
+        if (environment is { } variable) start.Environment[variable.Name] = variable.Value;
+        start.ArgumentList.Add(Path.Combine(RepositoryRoot(), "build", "libtorchsharp-check.py"));
         foreach (string argument in (string[])["--lib", library, "--torch-lib", torchLib, .. more])
             start.ArgumentList.Add(argument);
         using var process = Process.Start(start)!;
@@ -109,7 +137,7 @@ public sealed class LibTorchSharpCheckTests
         if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException("libtorchsharp-check.sh ran over 3 minutes:\n" + stdout);
+            throw new TimeoutException("libtorchsharp-check.py ran over 3 minutes:\n" + stdout);
         }
         return new Result(process.ExitCode, stdout + stderr.Result);
     }
