@@ -8,7 +8,7 @@ set -euo pipefail
 
 run_packages=(libgdcm-cil)
 gateway_packages=(dcmtk)
-test_packages=(dicom3tools dcmtk python3-pydicom python3-numpy python3-torch python3-onnx orthanc orthanc-dicomweb postgresql nginx)
+test_packages=(binutils dicom3tools dcmtk python3-pydicom python3-numpy python3-torch python3-onnx orthanc orthanc-dicomweb postgresql nginx)
 
 case "${1:-run}" in
   run)     wanted=("${run_packages[@]}") ;;
