@@ -30,7 +30,7 @@ public static class BenchOnnxCommand
             {
                 foreach (var t in r.Timings)
                     Console.Out.WriteLine($"{r.Model} {r.Dims}-D {t.Backend,-11}: median {t.MedianMs} ms/batch of {r.Batch} at {r.Size}, {t.ImagesPerSecond} images/s");
-                Console.Out.WriteLine($"max |logit difference| {r.MaxAbsDiff:G3}, mask agreement Dice {r.AgreementDice}; ONNX {r.OnnxBytes / 1e6:F1} MB, export {r.ExportMs} ms, " +
+                Console.Out.WriteLine($"max |logit difference| {r.MaxAbsDiff:G3} (logit std {r.LogitStd:G3}, foreground {r.ForegroundShare:P1}), mask agreement Dice {r.AgreementDice}; ONNX {r.OnnxBytes / 1e6:F1} MB, export {r.ExportMs} ms, " +
                                       $"session {r.SessionMs} ms; ONNX Runtime {r.OnnxRuntimeVersion}; peak RSS {r.PeakRssMb} MiB; {r.MemoryFormat}, {r.Cpu}");
             }
             return CliApp.Ok;
