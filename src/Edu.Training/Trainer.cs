@@ -64,6 +64,7 @@ public class Trainer
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        Precisions.CheckSupported(Precisions.Parse(options.Precision), Precisions.DeviceTypeOf(options.Device), CpuInfo.Current);
         _catalogue.Get(options.Model);
         if (options.Preprocessing is { } text)
         {
@@ -105,6 +106,8 @@ public class Trainer
     {
         TorchRuntime.EnsureLoaded();
         var device = DeviceSpec.Parse(options.Device);
+        var precision = Precisions.Parse(options.Precision);
+        Precisions.CheckSupported(precision, device.type, CpuInfo.Current);
         if (options.Threads > 0) set_num_threads(options.Threads);
 
         var dataset = SegmentationDataset.Open(options.Dataset, _readers);
@@ -136,6 +139,7 @@ public class Trainer
 
         bool volumes = trainCases.Any(c => c.Z > 1);
         int dims = volumes && !options.TrainOnSlices ? 3 : 2;
+        Precisions.CheckSupported(precision, device.type, CpuInfo.Current, dims);
         int multiple = 1 << options.Depth;
         int maxX = trainCases.Max(c => c.X), maxY = trainCases.Max(c => c.Y), maxZ = trainCases.Max(c => c.Z);
         int edge = options.PatchSize ?? (dims == 2 ? Math.Min(256, Math.Max(maxX, maxY)) : 64);
@@ -153,7 +157,7 @@ public class Trainer
             ? KeptScalarAdam.AdamW(parameters, options.LearningRate, options.WeightDecay)
             : KeptScalarAdam.Adam(parameters, options.LearningRate, options.WeightDecay);
         var ctx = new TrainingContext(options, run, dataset, split, trainCases, valCases, hp, model, optimizer, device, sampler, steps,
-            SegmentationLosses.Get(options.Loss, hp.Classes));
+            SegmentationLosses.Get(options.Loss, hp.Classes), new MixedPrecision(precision, device.type));
 
         var state = new TrainerState();
         string last = RunFolder.LastCheckpoint(run);
@@ -165,12 +169,14 @@ public class Trainer
             RecoverCheckpointFolder(last);
             TrainingCheckpoint.Load(last, model, optimizer);
             state = ReadState(last);
+            if (ctx.Precision.Scaler is { } resumedScaler && state.LossScale is { } scale)
+                resumedScaler.Restore(scale, state.LossScaleGoodSteps ?? 0);
             RewriteLog(run, state.History);
         }
         ctx.GlobalStep = state.GlobalStep;
         OnTrainStart(ctx);
         Report(progress, new TrainingEvent(TrainingEventKind.Started, state.Epoch, options.Epochs, 0, steps, null, state.BestDice >= 0 ? state.BestDice : null,
-            options.LearningRate, null, null, state.Epoch > 0 ? $"resuming after epoch {state.Epoch}" : $"training {options.Model} ({dims}-D, patch {string.Join("x", ctx.Patch)}) on {trainCases.Count} cases" +
+            options.LearningRate, null, null, state.Epoch > 0 ? $"resuming after epoch {state.Epoch}" : $"training {options.Model} ({dims}-D, patch {string.Join("x", ctx.Patch)}, {Precisions.Name(precision)}) on {trainCases.Count} cases" +
             (store.CasesOnDisk > 0 ? $"; {store.CasesOnDisk} prepared cases beyond the memory budget are memory-mapped from {RunFolder.Cache}/" : "")));
 
         long totalSteps = (long)options.Epochs * steps;
@@ -183,6 +189,7 @@ public class Trainer
             ctx.Epoch = epoch;
             var clock = Stopwatch.StartNew();
             double waited = 0, stepTime = 0;
+            long skippedBefore = ctx.Precision.Scaler?.SkippedSteps ?? 0;
             model.train();
             int firstStep = state.StepInEpoch; // > 0 when resuming inside this epoch
             using var lossSum = zeros(1, dtype: float64);
@@ -218,7 +225,7 @@ public class Trainer
                 if (s == firstStep) return; // nothing since the last checkpoint
                 double sum = CheckedLossSum();
                 CheckWeights();
-                var interrupted = state with { GlobalStep = ctx.GlobalStep, StepInEpoch = s, EpochLossSum = sum };
+                var interrupted = WithLossScale(state with { GlobalStep = ctx.GlobalStep, StepInEpoch = s, EpochLossSum = sum }, ctx.Precision);
                 SaveCheckpoint(last, model, optimizer, new CheckpointInfo(options.Model, hp, epoch - 1, ctx.GlobalStep), interrupted);
                 Report(progress, new TrainingEvent(TrainingEventKind.CheckpointWritten, epoch, options.Epochs, s, steps, sum / s, null,
                     ctx.LearningRate, null, last, $"last checkpoint, interrupted after step {s} of epoch {epoch}"));
@@ -270,8 +277,10 @@ public class Trainer
             }
             clock.Stop();
             epochTimes.Add(clock.Elapsed.TotalSeconds);
+            var scaler = ctx.Precision.Scaler;
             var summary = new EpochSummary(epoch, Math.Round(trainLoss, 6), Math.Round(dice, 6), ctx.LearningRate,
-                Math.Round(clock.Elapsed.TotalSeconds, 3), stepTime > 0 ? Math.Round(waited / stepTime, 4) : 0);
+                Math.Round(clock.Elapsed.TotalSeconds, 3), stepTime > 0 ? Math.Round(waited / stepTime, 4) : 0, Precisions.Name(precision),
+                scaler is null ? null : (int)(scaler.SkippedSteps - skippedBefore), scaler?.Scale);
             bool improved = dice > state.BestDice;
             state = state with
             {
@@ -284,6 +293,7 @@ public class Trainer
                 EpochsSinceBest = improved ? 0 : state.EpochsSinceBest + 1,
                 History = [.. state.History, summary],
             };
+            state = WithLossScale(state, ctx.Precision);
             if (options.Patience is { } patience && state.EpochsSinceBest >= patience && epoch < options.Epochs)
                 state = state with { StoppedEarly = true };
             if (options.TimeBudgetSeconds is { } budget && runClock.Elapsed.TotalSeconds > budget && epoch < options.Epochs)
@@ -325,8 +335,9 @@ public class Trainer
     protected virtual void OnTrainStart(TrainingContext context) { }
 
     /// <summary>
-    /// One optimizer step on a batch: forward, loss (averaged over the heads with deep supervision), backward,
-    /// gradient-norm clipping at 12, step. Returns the detached loss (a scalar the caller disposes).
+    /// One optimizer step on a batch: forward (under autocast in bf16/fp16, <see cref="TrainingContext.Precision"/>), loss in
+    /// float32 (averaged over the heads with deep supervision), backward (loss-scaled in fp16), gradient-norm clipping at 12,
+    /// step (skipped in fp16 when a gradient overflowed). Returns the detached loss (a scalar the caller disposes).
     /// </summary>
     protected virtual Tensor TrainStep(TrainingContext context, TrainingBatch batch)
     {
@@ -339,16 +350,14 @@ public class Trainer
             ? tensor(batch.Labels, [batch.Size, 1, .. batch.Shape]).to(context.Device)
             : tensor(batch.Labels, [batch.Size, .. batch.Shape]).to(ScalarType.Int64).to(context.Device);
         context.Optimizer.zero_grad();
-        Tensor loss;
-        if (context.Model is IDeepSupervised { DeepSupervision: true } ds)
-        {
-            var heads = ds.ForwardAll(x);
-            loss = heads.Select(h => context.Loss(h, y)).Aggregate((a, b) => a.add(b, Scalars.One)).div(Scalars.Of(heads.Length));
-        }
-        else loss = context.Loss(context.Model.forward(x), y);
-        loss.backward();
-        nn.utils.clip_grad_norm_(context.Model.parameters(), 12);
-        context.Optimizer.step();
+        Tensor[] heads;
+        using (context.Precision.ForwardScope()) // autocast in bf16/fp16; nothing in fp32
+            heads = context.Model is IDeepSupervised { DeepSupervision: true } ds ? ds.ForwardAll(x) : [context.Model.forward(x)];
+        // the loss in float32 whatever the forward pass ran in
+        var loss = heads.Length == 1
+            ? context.Loss(MixedPrecision.ToFloat32(heads[0]), y)
+            : heads.Select(h => context.Loss(MixedPrecision.ToFloat32(h), y)).Aggregate((a, b) => a.add(b, Scalars.One)).div(Scalars.Of(heads.Length));
+        context.Precision.BackwardAndStep(loss, [.. context.Model.parameters()], context.Optimizer, clipNorm: 12);
         return loss.detach().MoveToOuterDisposeScope();
     }
 
@@ -438,6 +447,9 @@ public class Trainer
         }
     }
 
+    private static TrainerState WithLossScale(TrainerState state, MixedPrecision precision) =>
+        precision.Scaler is { } scaler ? state with { LossScale = scaler.Scale, LossScaleGoodSteps = scaler.GoodSteps } : state;
+
     /// <summary>The name of the first parameter holding NaN or ∞, or null (one read-back for all of them).</summary>
     private static string? NonFiniteParameter(Module model)
     {
@@ -502,6 +514,7 @@ public class Trainer
             Labels = dataset.Labels.ToDictionary(p => p.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), p => p.Value),
             Preprocessing = JsonSerializer.SerializeToElement(pre, JsonLine),
             TrainingDataHash = HashTrainingData(dataset, ctx.Split),
+            TrainingPrecision = Precisions.Name(ctx.Precision.Precision),
             Metrics = new Dictionary<string, double> { ["dice"] = Math.Round(state.BestDice, 6), ["best_epoch"] = state.BestEpoch, ["epochs"] = state.Epoch },
         };
         string tmp = Path.Combine(Path.GetDirectoryName(package)!, $".{RunFolder.Model}.tmp-{Guid.NewGuid():N}");

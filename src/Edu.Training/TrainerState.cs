@@ -27,6 +27,10 @@ public sealed record TrainerState
     [JsonPropertyName("epochs_since_best")] public int EpochsSinceBest { get; init; }
     /// <summary>Whether early stopping ended the run.</summary>
     [JsonPropertyName("stopped_early")] public bool StoppedEarly { get; init; }
+    /// <summary>fp16 only: the loss scale when the checkpoint was written (a resumed run continues with it).</summary>
+    [JsonPropertyName("loss_scale")][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? LossScale { get; init; }
+    /// <summary>fp16 only: finite steps in a row since the loss scale last changed.</summary>
+    [JsonPropertyName("loss_scale_good_steps")][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? LossScaleGoodSteps { get; init; }
     /// <summary>Every completed epoch (log.jsonl is rewritten from this on resume).</summary>
     [JsonPropertyName("history")] public IReadOnlyList<EpochSummary> History { get; init; } = [];
 }

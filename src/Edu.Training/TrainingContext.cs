@@ -1,4 +1,5 @@
 using Edu.Models.Catalogue;
+using Edu.Models.Runtime;
 using Edu.Training.Augmentation;
 using Edu.Training.Datasets;
 using TorchSharp.Modules;
@@ -12,8 +13,10 @@ public sealed class TrainingContext
 {
     internal TrainingContext(TrainingOptions options, string runDirectory, SegmentationDataset dataset, DatasetSplit split,
         IReadOnlyList<PreparedCase> trainCases, IReadOnlyList<PreparedCase> validationCases, ModelHyperparameters hyperparameters,
-        Module<Tensor, Tensor> model, OptimizerHelper optimizer, Device device, PatchSampler sampler, int stepsPerEpoch, Func<Tensor, Tensor, Tensor> loss)
+        Module<Tensor, Tensor> model, OptimizerHelper optimizer, Device device, PatchSampler sampler, int stepsPerEpoch, Func<Tensor, Tensor, Tensor> loss,
+        MixedPrecision precision)
     {
+        Precision = precision;
         Options = options;
         RunDirectory = runDirectory;
         Dataset = dataset;
@@ -53,6 +56,8 @@ public sealed class TrainingContext
     public PatchSampler Sampler { get; }
     /// <summary>Steps per epoch.</summary>
     public int StepsPerEpoch { get; }
+    /// <summary>The steps' precision: autocast scope for the forward pass, loss scaling (fp16), backward and optimizer step.</summary>
+    public MixedPrecision Precision { get; }
     /// <summary>The loss: (logits, target) → scalar.</summary>
     public Func<Tensor, Tensor, Tensor> Loss { get; }
     /// <summary>Patch shape as the segmenter takes it: [Y, X] in 2-D, [Z, Y, X] in 3-D.</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Edu.Models.Catalogue;
+using Edu.Models.Runtime;
 using Edu.Training.Augmentation;
 
 namespace Edu.Training;
@@ -64,6 +65,13 @@ public sealed record TrainingOptions
     /// <summary><c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
     [JsonPropertyName("device")] public string Device { get; init; } = "cpu";
 
+    /// <summary>
+    /// Arithmetic of the training steps: <c>fp32</c>, <c>bf16</c> (forward pass under autocast in bfloat16, loss in float32) or
+    /// <c>fp16</c> (autocast in float16 with dynamic loss scaling; CUDA, or CPUs with AVX512-FP16). Weights, gradients and the
+    /// optimizer state stay float32, and so do validation and the model package. Kept on resume.
+    /// </summary>
+    [JsonPropertyName("precision")] public string Precision { get; init; } = "fp32";
+
     /// <summary>Seed of every random choice (weights, split, patches, augmentation).</summary>
     [JsonPropertyName("seed")] public int Seed { get; init; }
 
@@ -122,5 +130,6 @@ public sealed record TrainingOptions
         Check(BaseChannels is null or (>= 1 and <= 256), "--base", $"{BaseChannels}: use 1 to 256");
         Check(TimeBudgetSeconds is null or > 0, "--time-budget", $"{TimeBudgetSeconds}: must be positive");
         Check(WeightDecay >= 0, "--weight-decay", $"{WeightDecay}: cannot be negative");
+        Precisions.Parse(Precision);
     }
 }

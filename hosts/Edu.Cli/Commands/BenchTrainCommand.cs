@@ -8,7 +8,7 @@ using Edu.Models.Runtime;
 namespace Edu.Cli.Commands;
 
 /// <summary>
-/// <c>edu bench train --model NAME [--dims 2] [--batch 4] [--size 128] [--threads 2] [--steps 5] [--warmup 2] [--device cpu] [--json]</c>:
+/// <c>edu bench train --model NAME [--dims 2] [--batch 4] [--size 128] [--threads 2] [--steps 5] [--warmup 2] [--device cpu] [--precision fp32|bf16|fp16] [--json]</c>:
 /// one model per process (so peak RSS is that model's); with --json the last stdout line is the result object.
 /// </summary>
 public static class BenchTrainCommand
@@ -17,18 +17,26 @@ public static class BenchTrainCommand
     public static Command Create()
     {
         var o = new BenchOptions();
+        var precisionOption = new Option<string>("--precision")
+        {
+            Description = "fp32, bf16 (autocast in bfloat16) or fp16 (autocast in float16 with loss scaling; CUDA, or CPUs with AVX512-FP16).",
+            DefaultValueFactory = _ => "fp32",
+        };
         var command = new Command("train", "Time training steps (forward, BCE+Dice, backward, Adam) of one model; report median/min/max ms and peak RSS.");
         o.AddTo(command);
+        command.Options.Add(precisionOption);
         command.SetAction(parse =>
         {
             var a = o.Read(parse);
+            var precision = Precisions.Parse(parse.GetValue(precisionOption));
             TorchRuntime.EnsureLoaded();
             var device = DeviceSpec.Parse(a.Device);
-            var r = TrainStepBenchmark.Run(ModelCatalogue.CreateBuiltIn(), a.Model, a.Dims, a.Batch, a.Size, a.Threads, a.Steps, a.Warmup, device, baseChannels: a.Base);
+            var r = TrainStepBenchmark.Run(ModelCatalogue.CreateBuiltIn(), a.Model, a.Dims, a.Batch, a.Size, a.Threads, a.Steps, a.Warmup, device,
+                baseChannels: a.Base, precision: precision);
             if (a.Json)
                 Console.Out.WriteLine(JsonSerializer.Serialize(r, CliJson.Options));
             else
-                Console.Out.WriteLine($"{r.Model} {r.Dims}-D batch {r.Batch} size {r.Size} threads {r.Threads} on {r.Device}: " +
+                Console.Out.WriteLine($"{r.Model} {r.Dims}-D batch {r.Batch} size {r.Size} threads {r.Threads} on {r.Device} in {r.Precision}: " +
                                       $"{r.Parameters:N0} parameters, median {r.MedianMs} ms/step (min {r.MinMs}, max {r.MaxMs}), peak RSS {r.PeakRssMb} MiB; " +
                                       $"{r.MemoryFormat}, numerics {r.Numerics}, {r.Cpu}");
             return CliApp.Ok;

@@ -8,6 +8,7 @@ using Edu.Abstractions.Serialization;
 using Edu.Cli.Training;
 using Edu.Imaging.Rendering;
 using Edu.Inference;
+using Edu.Models.Runtime;
 using Edu.Training;
 using Edu.Training.Evaluation;
 
@@ -29,16 +30,21 @@ public static class QuickstartCommand
         var budget = new Option<double>("--time-budget") { Description = "Stop training after the epoch that passes this many seconds.", DefaultValueFactory = _ => 180 };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var seed = new Option<int>("--seed") { Description = "Seed of data, weights and augmentation.", DefaultValueFactory = _ => 0 };
+        var precision = new Option<string>("--precision") { Description = "Training arithmetic: fp32, bf16 or fp16 (see `edu train --help`).", DefaultValueFactory = _ => "fp32" };
         var command = new Command("quickstart", "Train E-DU on a synthetic chest X-ray dataset in a few minutes on the CPU, evaluate it, and write overlays.")
         {
-            output, epochs, budget, device, seed,
+            output, epochs, budget, device, seed, precision,
         };
         command.SetAction((parse, cancellationToken) =>
         {
             var clock = Stopwatch.StartNew();
-            string outDir = ChooseFolder(parse.GetValue(output));
             int n = parse.GetValue(epochs);
             if (n < 1) throw new InvalidInputException("--epochs", $"{n}: at least 1");
+            // refused before anything is written
+            var chosen = Precisions.Parse(parse.GetValue(precision));
+            Precisions.CheckSupported(chosen, Precisions.DeviceTypeOf(parse.GetValue(device)!), CpuInfo.Current);
+            string precisionName = Precisions.Name(chosen);
+            string outDir = ChooseFolder(parse.GetValue(output));
             Console.Out.WriteLine($"Quickstart: writing to {outDir}");
             string data = Path.Combine(outDir, "data"), run = Path.Combine(outDir, "run"), overlays = Path.Combine(outDir, "overlays");
             QuickstartDataset.Write(data, training: 40, test: 10, size: 64, seed: 1000 + parse.GetValue(seed), cancellationToken);
@@ -57,8 +63,9 @@ public static class QuickstartCommand
                 ValidationFraction = 0.2,
                 Device = parse.GetValue(device)!,
                 TimeBudgetSeconds = parse.GetValue(budget),
+                Precision = precisionName,
             };
-            Console.Out.WriteLine($"2/3 training E-DU (base 8, depth 3) for up to {n} epochs on {options.Device}");
+            Console.Out.WriteLine($"2/3 training E-DU (base 8, depth 3) for up to {n} epochs on {options.Device} in {precisionName}");
             var result = TrainingHost.Run(TrainingHost.CreateTrainer(), options, run, cancellationToken);
             Directory.CreateDirectory(overlays);
             var report = Evaluator.Evaluate(run, data, new PredictorOptions { Device = options.Device }, onCase: (c, image, labels) =>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Edu.Models.Catalogue;
+using Edu.Models.Runtime;
 using System.Globalization;
 using System.Text.Json;
 using Edu.Abstractions.Errors;
@@ -172,15 +173,18 @@ public static class RemoteCommand
         var baseChannels = new Option<int>("--base") { Description = "Base channels (0: default)." };
         var lr = new Option<double>("--lr") { Description = "Learning rate (0: default)." };
         var seed = new Option<int>("--seed") { Description = "Seed." };
+        var precision = new Option<string?>("--precision") { Description = "fp32 (default), bf16 or fp16 (see `edu train --help`); the worker checks it against its device." };
         var set = new Option<string[]>("--set") { Description = "More trainer options as key=value (depth, steps_per_epoch, loss, ...).", AllowMultipleArgumentsPerToken = false };
         var requireDevice = new Option<string?>("--require-device") { Description = "Only a worker with this device kind may run it: cpu or cuda (a shared queue)." };
         var requireMemory = new Option<long>("--require-memory-mb") { Description = "Only a worker whose device has this much memory (MiB) may run it." };
         var watch = new Option<bool>("--watch") { Description = "Follow the job's events until it ends." };
         var json = new Option<bool>("--json") { Description = "Print the job (and events with --watch) as JSON lines." };
-        var command = new Command("train", "Queue a training job on a worker.") { dataset, upload, name, version, model, epochs, batch, patch, baseChannels, lr, seed, set, requireDevice, requireMemory, watch, json };
+        var command = new Command("train", "Queue a training job on a worker.") { dataset, upload, name, version, model, epochs, batch, patch, baseChannels, lr, seed, precision, set, requireDevice, requireMemory, watch, json };
         remote.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
+            // a value no worker knows is refused here, before anything is uploaded; whether the device runs it, the worker says
+            string precisionName = parse.GetValue(precision) is { } p ? Precisions.Name(Precisions.Parse(p)) : "";
             using var c = remote.Connect(parse);
             var client = new TrainingService.TrainingServiceClient(c.Invoker);
             string datasetName = parse.GetValue(dataset)!;
@@ -202,6 +206,7 @@ public static class RemoteCommand
                 BaseChannels = parse.GetValue(baseChannels),
                 LearningRate = parse.GetValue(lr),
                 Seed = parse.GetValue(seed),
+                Precision = precisionName,
             };
             foreach (var kv in parse.GetValue(set) ?? [])
             {

@@ -7,7 +7,7 @@ using Edu.Training;
 namespace Edu.Cli.Commands;
 
 /// <summary>
-/// <c>edu train --dataset DIR --model NAME --out RUN [--epochs N] [--batch N] [--lr X] [--device D] [--patch P] [--seed S] [--resume] ...</c>:
+/// <c>edu train --dataset DIR --model NAME --out RUN [--epochs N] [--batch N] [--lr X] [--device D] [--precision fp32|bf16|fp16] [--patch P] [--seed S] [--resume] ...</c>:
 /// trains a catalogue net into a run folder (model package, checkpoints, log.jsonl, curves.png, splits.json,
 /// options.json). Refuses an existing non-empty RUN unless --resume is given, which continues from the last checkpoint.
 /// </summary>
@@ -24,6 +24,11 @@ public static class TrainCommand
         var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 4 };
         var lr = new Option<double>("--lr") { Description = "Initial learning rate.", DefaultValueFactory = _ => 1e-3 };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var precision = new Option<string>("--precision")
+        {
+            Description = "Training arithmetic: fp32; bf16 (forward under autocast in bfloat16, float32 weights and loss); fp16 (autocast in float16 with dynamic loss scaling: CUDA, or CPUs with AVX512-FP16). A resumed run keeps its own.",
+            DefaultValueFactory = _ => "fp32",
+        };
         var patch = new Option<int?>("--patch") { Description = "Patch edge in voxels (default: whole 2-D image up to 256; 64 in 3-D)." };
         var seed = new Option<int>("--seed") { Description = "Seed of weights, split, patches and augmentation.", DefaultValueFactory = _ => 0 };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint." };
@@ -45,7 +50,7 @@ public static class TrainCommand
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object (the last stdout line)." };
         var command = new Command("train", "Train a segmentation net on a dataset into a run folder (resumable).")
         {
-            dataset, model, output, epochs, steps, batch, lr, device, patch, seed, resume, baseChannels, depth, optimizer, schedule, loss,
+            dataset, model, output, epochs, steps, batch, lr, device, precision, patch, seed, resume, baseChannels, depth, optimizer, schedule, loss,
             valFraction, patience, threads, memoryBudget, preprocessing, slices, noAugment, json,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(Execute(parse, cancellationToken)));
@@ -66,6 +71,7 @@ public static class TrainCommand
                 BatchSize = parse.GetValue(batch),
                 LearningRate = parse.GetValue(lr),
                 Device = parse.GetValue(device)!,
+                Precision = parse.GetValue(precision)!,
                 PatchSize = parse.GetValue(patch),
                 Seed = parse.GetValue(seed),
                 Resume = resuming,

@@ -1,4 +1,5 @@
 using Edu.Models.Catalogue;
+using Edu.Models.Runtime;
 using System.Text.Json;
 using Edu.Abstractions.Errors;
 using Edu.Abstractions.Serialization;
@@ -58,6 +59,7 @@ public sealed class TrainerRunner : ITrainingRunner
         if (r.BaseChannels > 0) options = options with { BaseChannels = r.BaseChannels };
         if (r.LearningRate > 0) options = options with { LearningRate = r.LearningRate };
         if (r.Seed != 0) options = options with { Seed = r.Seed };
+        if (!string.IsNullOrEmpty(r.Precision)) options = options with { Precision = Precisions.Name(Precisions.Parse(r.Precision, "precision")) };
         foreach (var (key, value) in r.Options)
             options = ApplyOption(options, key, value);
         return options;
@@ -91,7 +93,10 @@ public sealed class TrainerRunner : ITrainingRunner
     /// <inheritdoc />
     public void Check(StartTrainingRequest request)
     {
-        NewTrainer().Check(OptionsFor(request, resume: false));
+        var options = OptionsFor(request, resume: false);
+        // a job for a shared queue that only CUDA workers may claim is checked as one, whatever device this worker has
+        if (request.Requirements?.DeviceKind == "cuda") options = options with { Device = "cuda" };
+        NewTrainer().Check(options);
         PackageDirectory(request.ModelName, "1"); // the name alone must make a folder, whatever version the run gets
         if (!string.IsNullOrEmpty(request.ModelVersion) && Directory.Exists(PackageDirectory(request.ModelName, request.ModelVersion)))
             throw new ConflictException($"model '{request.ModelName}' version '{request.ModelVersion}' exists on this worker; choose another version", alreadyExists: true);

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Edu.Models.Benchmarks;
 
-/// <summary>One train-step benchmark: times per step after warm-up, and peak memory.</summary>
+/// <summary>One train-step benchmark: times per step after warm-up, and peak memory; <c>precision</c> is fp32, bf16 or fp16, <c>skipped_steps</c> the float16 steps loss scaling skipped.</summary>
 public sealed record BenchResult(
     [property: JsonPropertyName("model")] string Model,
     [property: JsonPropertyName("dims")] int Dims,
@@ -19,4 +19,6 @@ public sealed record BenchResult(
     [property: JsonPropertyName("memory_format")] string MemoryFormat = "",
     [property: JsonPropertyName("numerics")] string Numerics = "",
     [property: JsonPropertyName("cpu")] string Cpu = "",
-    [property: JsonPropertyName("losses")] IReadOnlyList<float>? Losses = null);
+    [property: JsonPropertyName("losses")] IReadOnlyList<float>? Losses = null,
+    [property: JsonPropertyName("precision")] string Precision = "fp32",
+    [property: JsonPropertyName("skipped_steps")][property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? SkippedSteps = null);

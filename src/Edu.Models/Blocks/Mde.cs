@@ -229,6 +229,7 @@ public sealed class Mde : Module<Tensor, Tensor, Tensor>
             var u = (Tensor)vars[2];
             ctx.save_for_backward([e]);
             ctx.save_data("mde", mde);
+            ctx.save_data("autocast", Autocast.Current(e.device_type)); // the recomputation runs in the forward's precision
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
             return mde.Enhanced(e, updateStatistics: true).add(u, Scalars.One).MoveToOuterDisposeScope();
@@ -243,7 +244,10 @@ public sealed class Mde : Module<Tensor, Tensor, Tensor>
             Tensor[] parameters = [mde._kernel3, mde._kernel5, mde._kernel7, mde._gain, mde.PointwiseWeight,
                 mde.BatchNormModule.weight!, mde.BatchNormModule.bias!];
             var trainable = parameters.Where(p => p.requires_grad).ToList(); // frozen ones get no gradient
-            using var z = mde.Enhanced(e, updateStatistics: false);
+            Tensor recomputed;
+            using (Autocast.Resume(saved.device_type, (ScalarType?)ctx.get_data("autocast"))) // autocast for the forward ops only, as torch.utils.checkpoint does
+                recomputed = mde.Enhanced(e, updateStatistics: false);
+            using var z = recomputed;
             var grads = autograd.grad([z], [e, .. trainable], [gradOutput]);
             int next = 1;
             // one entry per argument of apply: the module (none), e, u (the sum passes the gradient through), the parameters

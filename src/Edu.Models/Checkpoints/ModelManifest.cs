@@ -30,6 +30,10 @@ public sealed record ModelManifest
     public IReadOnlyDictionary<string, LabelCoding>? LabelCodes { get; init; }
     [JsonPropertyName("preprocessing")] public JsonElement? Preprocessing { get; init; }
     [JsonPropertyName("training_data_hash")] public string? TrainingDataHash { get; init; }
+    /// <summary>The precision the net was trained in (<c>fp32</c>, <c>bf16</c>, <c>fp16</c>); the weights are float32 in every case.</summary>
+    [JsonPropertyName("training_precision")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? TrainingPrecision { get; init; }
     [JsonPropertyName("metrics")] public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
     [JsonPropertyName("weights")] public string Weights { get; init; } = ModelPackage.WeightsFile;
     [JsonPropertyName("parameters")] public long? Parameters { get; init; }

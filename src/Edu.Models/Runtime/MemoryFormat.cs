@@ -83,15 +83,17 @@ public static class MemoryFormat
     };
 
     /// <summary>
-    /// <paramref name="x"/> in the layout the policy picks for its device, dtype and dimensionality: the same tensor when it
-    /// already is (no copy), else one copy. Tensors that are not 4-D or 5-D are returned as they are.
+    /// <paramref name="x"/> in the layout the policy picks for its device, dtype (autocast's, inside an <see cref="Autocast"/>
+    /// scope) and dimensionality: the same tensor when it already is (no copy), else one copy. Tensors that are not 4-D or 5-D are returned as they are.
     /// </summary>
     public static Tensor Apply(Tensor x)
     {
         ArgumentNullException.ThrowIfNull(x);
         long dims = x.dim();
         if (dims is not (4 or 5)) return x;
-        return For(x.device_type, x.dtype, (int)dims - 2) == ActivationLayout.ChannelsLast ? ToChannelsLast(x) : ToChannelsFirst(x);
+        // under autocast the convolutions run in autocast's dtype, whatever the input's (a float32 input to a bfloat16 net on CUDA)
+        var dtype = x.is_floating_point() && Autocast.Current(x.device_type) is { } autocast ? autocast : x.dtype;
+        return For(x.device_type, dtype, (int)dims - 2) == ActivationLayout.ChannelsLast ? ToChannelsLast(x) : ToChannelsFirst(x);
     }
 
     /// <summary><paramref name="x"/> with NHWC (NDHWC) strides; the same tensor when it has them.</summary>

@@ -119,6 +119,39 @@ public sealed class TrainingServiceTests
     }
 
     [Fact]
+    public async Task The_precision_is_checked_before_queueing_and_a_bf16_job_trains_and_records_it()
+    {
+        using var temp = new TempDir();
+        TestData.Dataset(temp.Sub("boxes"), 4);
+        await using var worker = await TestWorker.StartAsync(temp.Sub("models"), temp.Sub("data"));
+        var client = worker.Client<TrainingService.TrainingServiceClient>();
+
+        var unknown = Tiny(temp.Sub("boxes"), "m", 1);
+        unknown.Precision = "fp8";
+        var bad = await Assert.ThrowsAsync<RpcException>(async () => await client.StartTrainingAsync(unknown, deadline: Soon));
+        Assert.Equal(StatusCode.InvalidArgument, bad.StatusCode);
+        Assert.Contains("precision: 'fp8' is not a precision", bad.Status.Detail, StringComparison.Ordinal);
+        if (!Edu.Models.Runtime.Precisions.HasFastFloat16(Edu.Models.Runtime.CpuInfo.Current))
+        {
+            var half = Tiny(temp.Sub("boxes"), "m", 1);
+            half.Precision = "fp16";
+            var refused = await Assert.ThrowsAsync<RpcException>(async () => await client.StartTrainingAsync(half, deadline: Soon));
+            Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+            Assert.Contains("fp16 is not offered on this CPU", refused.Status.Detail, StringComparison.Ordinal);
+        }
+        Assert.Empty((await client.ListJobsAsync(new ListJobsRequest(), deadline: Soon)).Jobs);
+
+        var request = Tiny(temp.Sub("boxes"), "halfnet", epochs: 2);
+        request.Precision = "bf16";
+        var job = await client.StartTrainingAsync(request, deadline: Soon);
+        var events = await Watch(worker, job.Id);
+        Assert.Equal(JobEvent.EventOneofCase.Finished, events[^1].EventCase);
+        Assert.All(events.Where(e => e.EventCase == JobEvent.EventOneofCase.Epoch), e => Assert.True(double.IsFinite(e.Epoch.TrainLoss)));
+        using var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Sub("models"), "halfnet", "1", "model.json")));
+        Assert.Equal("bf16", manifest.RootElement.GetProperty("training_precision").GetString());
+    }
+
+    [Fact]
     public async Task Bad_training_requests_are_refused_before_queueing()
     {
         using var temp = new TempDir();
