@@ -40,7 +40,7 @@ public sealed partial class GlobalGeneratorRuleTests
             "draws from LibTorch's global generator (use a private torch.Generator, or ModelCatalogue.Seeded):\n" + string.Join('\n', offences));
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "EDU.Framework.sln"))) return dir.FullName;

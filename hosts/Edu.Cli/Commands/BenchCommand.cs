@@ -17,6 +17,7 @@ public static class BenchCommand
         command.Subcommands.Add(BenchConvergeCommand.Create());
         command.Subcommands.Add(BenchGatewayCommand.Create());
         command.Subcommands.Add(BenchQueueCommand.Create());
+        command.Subcommands.Add(BenchParityCommand.Create());
         return command;
     }
 }
