@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # The prepared GPU run of the EDU bundle (build/gpu-bundle.sh; docs/gpu.md). Needs python3 with torch (or --torch-lib), no .NET,
-# no network. Builds LibTorchSharp against the machine's torch (falls back to prebuilt/ when no compiler or headers), checks
-# its undefined symbols with nm -D, then runs: doctor (once with LD_BIND_NOW=1), CPU-vs-device parity, bench train for every
-# net, segmentation latency (512² image, 300-slice CT) and a short worker run. One JSON report plus logs in --out.
+# no network. Checks offline that TorchSharp's native glue (prebuilt/libLibTorchSharp.so, built for LibTorch 2.10, or the
+# one --libtorchsharp names) binds every symbol against the machine's torch (libtorchsharp-check.py), then runs: doctor (once
+# with LD_BIND_NOW=1), CPU-vs-device parity, bench train for every net, segmentation latency (512² image, 300-slice CT) and a
+# short worker run. One JSON report plus logs in --out.
 #
-#   ./run-on-gpu.sh [--device cuda|cpu] [--torch-dir DIR | --torch-lib DIR] [--out DIR] [--time-limit S] [--models a,b] [--quick] [--no-build]
-#     --device      where the nets run (default cuda); cpu is the self-test
-#     --torch-dir   a torch package folder with lib/ and include/ (default: python3 -c 'import torch')
-#     --torch-lib   only a folder of LibTorch libraries (no headers: the prebuilt LibTorchSharp is used)
-#     --out         report folder (default ./gpu-report-YYYYmmdd-HHMMSS)
-#     --time-limit  seconds for everything (default 600); each step also has its own limit
-#     --models      nets for bench train (default all eight)
-#     --quick       small sizes (the CPU self-test: --torch-lib DIR --device cpu --quick)
-#     --no-build    use prebuilt/libLibTorchSharp.so without trying to build
+#   ./run-on-gpu.sh [--device cuda|cpu] [--torch-dir DIR | --torch-lib DIR] [--libtorchsharp FILE] [--out DIR] [--time-limit S] [--models a,b] [--quick]
+#     --device        where the nets run (default cuda); cpu is the self-test
+#     --torch-dir     a torch package folder with lib/ (default: python3 -c 'import torch')
+#     --torch-lib     a folder of LibTorch libraries
+#     --libtorchsharp a libLibTorchSharp.so built for this torch (TorchSharp 0.107.0's glue; default prebuilt/, for LibTorch 2.10)
+#     --out           report folder (default ./gpu-report-YYYYmmdd-HHMMSS)
+#     --time-limit    seconds for everything (default 600); each step also has its own limit
+#     --models        nets for bench train (default all eight)
+#     --quick         small sizes (the CPU self-test: --torch-lib DIR --device cpu --quick)
 # Exit codes: 0 every step passed; 1 a step failed (see report.json "failed"); 2 bad usage or nothing to run with.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -42,7 +43,7 @@ PY
   exit $?
 fi
 
-device=cuda torch_dir="" torch_lib="" out="" limit=600 quick=0 build=1
+device=cuda torch_dir="" torch_lib="" out="" limit=600 quick=0 given_lts=""
 models="unet,attention-unet,unet-mde,attention-unet-mde,unetpp,edu,edu-dense,edu-lean"
 usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 need() { [ $# -ge 2 ] && [ -n "$2" ] || { echo "error: $1 needs a value" >&2; exit 2; }; }
@@ -54,8 +55,8 @@ while [ $# -gt 0 ]; do
     --out) need "$@"; out="$2"; shift 2 ;;
     --time-limit) need "$@"; limit="$2"; shift 2 ;;
     --models) need "$@"; models="$2"; shift 2 ;;
+    --libtorchsharp) need "$@"; given_lts="$2"; shift 2 ;;
     --quick) quick=1; shift ;;
-    --no-build) build=0; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "error: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -73,14 +74,18 @@ note() { printf '%s\n' "$*" | tee -a "$out/logs/run.log" >&2; }
 # --- torch ---
 if [ -n "$torch_lib" ]; then
   [ -d "$torch_lib" ] || { echo "error: --torch-lib $torch_lib is not a folder" >&2; exit 2; }
-  lib="$(cd "$torch_lib" && pwd)"; include=""
+  lib="$(cd "$torch_lib" && pwd)"
 elif [ -n "$torch_dir" ]; then
   [ -d "$torch_dir/lib" ] || { echo "error: --torch-dir $torch_dir has no lib/ folder" >&2; exit 2; }
-  torch_dir="$(cd "$torch_dir" && pwd)"; lib="$torch_dir/lib"; include="$torch_dir/include"
+  torch_dir="$(cd "$torch_dir" && pwd)"; lib="$torch_dir/lib"
 else
   torch_dir="$(python3 -c 'import os, torch; print(os.path.dirname(torch.__file__))' 2> "$out/logs/python-torch.log")" \
     || { echo "error: python3 cannot import torch (see $out/logs/python-torch.log); give --torch-dir or --torch-lib" >&2; exit 2; }
-  lib="$torch_dir/lib"; include="$torch_dir/include"
+  lib="$torch_dir/lib"
+fi
+if [ -n "$given_lts" ]; then
+  [ -f "$given_lts" ] || { echo "error: --libtorchsharp $given_lts is not a file" >&2; exit 2; }
+  given_lts="$(cd "$(dirname "$given_lts")" && pwd)/$(basename "$given_lts")"
 fi
 for f in libtorch.so libc10.so libtorch_cpu.so; do
   [ -e "$lib/$f" ] || { echo "error: $lib has no $f: not a LibTorch library folder" >&2; exit 2; }
@@ -95,6 +100,7 @@ edu="$here/edu/edu"; worker="$here/edu-worker/edu-worker"
 run_step() {
   local name="$1" max="$2"; shift 2
   local left=$((deadline - $(date +%s) - 10)) t0 rc status
+  if [ -n "${skip_reason:-}" ]; then printf '%s\tskipped\t\t0\t%s\n' "$name" "$skip_reason" >> "$steps"; note "step $name: skipped ($skip_reason)"; return 1; fi
   if [ "$left" -lt 5 ]; then printf '%s\tskipped\t\t0\ttotal time limit reached\n' "$name" >> "$steps"; note "step $name: skipped (time limit)"; return 1; fi
   [ "$max" -gt "$left" ] && max="$left"
   t0=$(date +%s)
@@ -106,36 +112,16 @@ run_step() {
 }
 jq_last() { tail -n 1 "$1" > "$2" 2> /dev/null; }
 
-# --- LibTorchSharp: build against this torch, or the prebuilt one ---
-lts_source=prebuilt lts_reason=""
-cxx="${CXX:-$(command -v g++ || command -v c++ || true)}"
-if [ "$build" = 0 ]; then lts_reason="--no-build given"
-elif [ -z "$cxx" ]; then lts_reason="no C++ compiler (g++ or c++; install g++, e.g. apt-get install g++)"
-elif [ -z "$include" ] || [ ! -f "$include/torch/csrc/api/include/torch/torch.h" ]; then lts_reason="no LibTorch headers (${include:-none given}/torch/csrc/api/include/torch/torch.h; pip torch ships them in torch/include)"
-elif [ ! -x "$here/libtorchsharp/build.sh" ]; then lts_reason="the bundle holds no LibTorchSharp sources (libtorchsharp/build.sh)"
-fi
-printf 'compiler\t%s\t\t0\t%s\n' "$([ -n "$cxx" ] && echo pass || echo fail)" "${cxx:-no C++ compiler found}" >> "$steps"
-if [ -z "$lts_reason" ]; then
-  if run_step build_libtorchsharp 300 "$here/libtorchsharp/build.sh" --torch-dir "$torch_dir" --out "$out/work/libtorchsharp" --jobs "$(nproc)" \
-     && [ -f "$out/work/libtorchsharp/libLibTorchSharp.so" ]; then
-    lts_source=built
-  else lts_reason="the build failed (logs/build_libtorchsharp.log)"; fi
-fi
-so="$here/prebuilt/libLibTorchSharp.so"; [ "$lts_source" = built ] && so="$out/work/libtorchsharp/libLibTorchSharp.so"
-[ -n "$lts_reason" ] && note "LibTorchSharp: using the prebuilt library (TorchSharp 0.107.0, built against LibTorch 2.10): $lts_reason"
+# --- LibTorchSharp: TorchSharp 0.107.0's prebuilt glue (LibTorch 2.10), or the one --libtorchsharp names ---
+lts_source=prebuilt lts_reason="TorchSharp 0.107.0's NuGet build, compiled against LibTorch 2.10"
+so="$here/prebuilt/libLibTorchSharp.so"
+if [ -n "$given_lts" ]; then lts_source=given lts_reason="--libtorchsharp $given_lts"; so="$given_lts"; fi
+note "LibTorchSharp: $lts_reason"
 for app in edu edu-worker; do cp --remove-destination "$so" "$here/$app/libLibTorchSharp.so"; done
 
-# --- undefined symbols of LibTorchSharp against what this torch/lib exports ---
-symbols() {
-  nm -D --undefined-only "$so" | awk '$1 == "U" && $2 !~ /@/ {print $2}' | sort -u > "$out/work/lts-undefined.txt"
-  for f in "$lib"/lib*.so*; do nm -D --defined-only "$f" 2> /dev/null; done | awk '{print $NF}' | sed 's/@.*//' | sort -u > "$out/work/torch-defined.txt"
-  comm -23 "$out/work/lts-undefined.txt" "$out/work/torch-defined.txt" > "$out/results/missing-symbols.txt"
-  echo "undefined (unversioned): $(wc -l < "$out/work/lts-undefined.txt"); missing from $lib: $(wc -l < "$out/results/missing-symbols.txt")"
-  (command -v c++filt > /dev/null && c++filt < "$out/results/missing-symbols.txt" || cat "$out/results/missing-symbols.txt") | head -50
-  [ ! -s "$out/results/missing-symbols.txt" ]
-}
-if command -v nm > /dev/null; then run_step symbols 120 bash -c "$(declare -f symbols); so='$so' lib='$lib' out='$out' symbols"
-else printf 'symbols\tfail\t\t0\tnm is missing (binutils)\n' >> "$steps"; fi
+# --- does it bind against this torch? every undefined symbol against what torch/lib (and its dependencies) define ---
+binds=1
+run_step symbols 120 python3 "$here/libtorchsharp-check.py" --lib "$so" --torch-lib "$lib" --list "$out/results/missing-symbols.txt" || binds=0
 
 # --- sizes ---
 if [ "$quick" = 1 ]; then
@@ -159,6 +145,9 @@ PY
 grep -q $'^doctor\tfail\t1\t' "$steps" && python3 -c "
 import json,sys; d=json.load(open('$out/results/doctor.json')); sys.exit(0 if d['torch']['loaded'] and all(p['component']=='GDCM' for p in d['problems']) and ('$device'=='cpu' or d['devices']['cuda']['available']) else 1)" 2> /dev/null \
   && sed -i 's/^doctor\tfail\t1\t\([0-9]*\)\t.*/doctor\tpass\t1\t\1\tonly GDCM missing (not needed here)/' "$steps"
+
+# Glue that does not bind cannot run a net: doctor above recorded how loading fails; the rest is skipped, not timed out.
+[ "$binds" = 1 ] || skip_reason="LibTorchSharp does not bind against $lib (see logs/symbols.log)"
 
 # --- parity: the same seeded steps on the CPU and on the device ---
 run_step parity 180 "$edu" bench parity --devices "cpu,$device" --model unet --seed 0 "${par[@]}" --json
@@ -242,8 +231,23 @@ for line in open(os.path.join(out, "steps.tsv")):
     n, st, rc, sec, detail = (line.rstrip("\n").split("\t") + [""] * 5)[:5]
     steps.append({"name": n, "status": st, "exit_code": int(rc) if rc else None, "seconds": int(sec or 0), "detail": detail,
                   "log": "logs/%s.log" % n if os.path.exists(os.path.join(out, "logs", n + ".log")) else None})
-missing = open(os.path.join(R, "missing-symbols.txt")).read().split() if os.path.exists(os.path.join(R, "missing-symbols.txt")) else None
-undefined = os.path.join(out, "work", "lts-undefined.txt")
+def checker():
+    # libtorchsharp-check.py's summary line ("undefined symbols: N, unresolved: M, ...") and its list (mangled names, then "--- demangled")
+    log, listed = os.path.join(out, "logs", "symbols.log"), os.path.join(R, "missing-symbols.txt")
+    counts = {}
+    if os.path.exists(log):
+        for line in open(log):
+            if line.strip().startswith("undefined symbols:"):
+                for part in line.strip().split(","):
+                    k, _, v = part.partition(":")
+                    if v.strip().isdigit(): counts[k.strip()] = int(v)
+    names = []
+    if os.path.exists(listed):
+        for line in open(listed):
+            if line.startswith("---"): break
+            if line.strip(): names.append(line.strip())
+    return counts.get("undefined symbols"), (counts.get("unresolved") if counts else None), names
+undefined_count, missing_count, missing = checker()
 doctor = load("doctor.json")
 bench = []
 for m in models.split(","):
@@ -271,9 +275,8 @@ report = {
     "schema": 1, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(start))), "duration_s": int(time.time()) - int(start),
     "time_limit_s": int(limit), "device": device, "quick": quick == "1",
     "host": {"cpu_model": cpu, "gpus": [g.strip() for g in gpus.splitlines() if g.strip()], "torch_lib": lib, "python_torch": load("python-torch.json")},
-    "libtorchsharp": {"source": src, "fallback_reason": reason or None, "path": so,
-                      "undefined_symbols": sum(1 for _ in open(undefined)) if os.path.exists(undefined) else None,
-                      "missing_symbols": len(missing) if missing is not None else None, "missing_examples": (missing or [])[:20]},
+    "libtorchsharp": {"source": src, "origin": reason, "path": so,
+                      "undefined_symbols": undefined_count, "missing_symbols": missing_count, "missing_examples": missing[:20]},
     "steps": steps, "failed": [s["name"] for s in steps if s["status"] != "pass"],
     "doctor": doctor and {"ok": doctor["ok"], "libtorch": doctor["torch"]["libTorch"], "loaded": doctor["torch"]["loaded"], "backend": doctor["torch"]["backend"],
                           "cuda": doctor["devices"]["cuda"], "numerics": (doctor.get("numerics") or {}).get("configuration"), "problems": doctor["problems"]},

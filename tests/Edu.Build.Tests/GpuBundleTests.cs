@@ -48,7 +48,7 @@ public sealed class GpuBundleTests : IDisposable
     {
         string repo = GlobalGeneratorRuleTests.RepositoryRoot();
         string tar = Path.Combine(_root, "bundle.tar.xz");
-        var pack = Run(Path.Combine(repo, "build", "gpu-bundle.sh"), ["--allow-missing-sources", "--out", tar], repo, 600);
+        var pack = Run(Path.Combine(repo, "build", "gpu-bundle.sh"), ["--out", tar], repo, 600);
         Assert.True(pack.Code == 0, pack.Err + pack.Out);
         Assert.True(new FileInfo(tar).Length < 100_000_000, $"{new FileInfo(tar).Length} bytes");
 
@@ -56,7 +56,9 @@ public sealed class GpuBundleTests : IDisposable
         Assert.True(unpack.Code == 0, unpack.Err);
         string bundle = Path.Combine(_root, "edu-gpu-bundle");
         var files = Directory.EnumerateFiles(bundle, "*", SearchOption.AllDirectories).Select(Path.GetFileName).ToList();
-        Assert.DoesNotContain(files, f => f!.StartsWith("libtorch", StringComparison.Ordinal) || f.StartsWith("libc10", StringComparison.Ordinal) || f.StartsWith("libgomp", StringComparison.Ordinal));
+        Assert.DoesNotContain(files, f => f!.Contains(".so", StringComparison.Ordinal)
+            && (f.StartsWith("libtorch", StringComparison.Ordinal) || f.StartsWith("libc10", StringComparison.Ordinal) || f.StartsWith("libgomp", StringComparison.Ordinal)));
+        Assert.True(File.Exists(Path.Combine(bundle, "libtorchsharp-check.py")));
         Assert.True(File.Exists(Path.Combine(bundle, "prebuilt", "libLibTorchSharp.so")));
 
         // Without any LibTorch the published edu still starts.
@@ -76,10 +78,10 @@ public sealed class GpuBundleTests : IDisposable
         Assert.Equal(0, r.GetProperty("failed").GetArrayLength());
         Assert.Equal("cpu", r.GetProperty("device").GetString());
 
-        // No headers in the NuGet folder: the prebuilt library, after the symbol check found nothing missing.
+        // TorchSharp's prebuilt glue against the LibTorch it was built for: every symbol binds.
         var lts = r.GetProperty("libtorchsharp");
         Assert.Equal("prebuilt", lts.GetProperty("source").GetString());
-        Assert.Contains("headers", lts.GetProperty("fallback_reason").GetString(), StringComparison.Ordinal);
+        Assert.Contains("LibTorch 2.10", lts.GetProperty("origin").GetString(), StringComparison.Ordinal);
         Assert.True(lts.GetProperty("undefined_symbols").GetInt32() > 100);
         Assert.Equal(0, lts.GetProperty("missing_symbols").GetInt32());
 
@@ -108,5 +110,22 @@ public sealed class GpuBundleTests : IDisposable
         Assert.True(worker.GetProperty("train_events").GetInt32() > 0);
         Assert.Equal("gpucheck", worker.GetProperty("train_last").GetProperty("finished").GetProperty("modelName").GetString());
         Assert.True(worker.GetProperty("segment").ValueKind == JsonValueKind.Object, worker.ToString());
+
+        // Against another torch (Debian's 1.13: API drift) the run says so at once: the symbols it lacks, how loading fails,
+        // and every net step skipped rather than failed one by one.
+        string drift = Path.Combine(_root, "drift");
+        var other = Run(Path.Combine(bundle, "run-on-gpu.sh"),
+            ["--torch-lib", "/usr/lib/python3/dist-packages/torch/lib", "--device", "cpu", "--quick", "--models", "unet", "--out", drift, "--time-limit", "120"],
+            _root, 180);
+        Assert.Equal(1, other.Code);
+        using var driftDoc = JsonDocument.Parse(File.ReadAllText(Path.Combine(drift, "report.json")));
+        var d = driftDoc.RootElement;
+        Assert.True(d.GetProperty("libtorchsharp").GetProperty("missing_symbols").GetInt32() > 100, d.GetProperty("libtorchsharp").ToString());
+        Assert.Contains(d.GetProperty("libtorchsharp").GetProperty("missing_examples").EnumerateArray(), s => s.GetString()!.StartsWith("_ZN2at", StringComparison.Ordinal));
+        var steps = d.GetProperty("steps").EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!, s => s.GetProperty("status").GetString());
+        Assert.Equal("fail", steps["symbols"]);
+        Assert.Equal("skipped", steps["parity"]);
+        Assert.Equal("skipped", steps["worker"]);
+        Assert.True(d.GetProperty("duration_s").GetInt32() < 60, d.GetProperty("duration_s").ToString());
     }
 }
