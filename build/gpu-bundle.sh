@@ -19,7 +19,7 @@ out="$root/out/edu-gpu-bundle.tar.xz"
 published=""
 limit_bytes=$((100 * 1000 * 1000))
 
-usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) [ $# -ge 2 ] || { echo "error: --out needs a file name" >&2; exit 2; }; out="$2"; shift 2 ;;
@@ -35,7 +35,7 @@ if [ -n "$published" ]; then
   done
 fi
 stage="$(mktemp -d "${TMPDIR:-/tmp}/edu-gpu-bundle.XXXXXX")"
-trap 'rm -rf "$stage"' EXIT
+trap 'rm -rf "$stage" "$out.tmp"' EXIT
 b="$stage/edu-gpu-bundle"
 mkdir -p "$b/prebuilt"
 
@@ -82,7 +82,7 @@ while IFS= read -r -d '' f; do
 done < <(find "$b/edu-worker" -type f -print0)
 
 commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-dirty="$(git -C "$root" status --porcelain 2>/dev/null | grep -q . && echo true || echo false)"
+dirty="$([ -n "$(git -C "$root" status --porcelain 2>/dev/null)" ] && echo true || echo false)"
 cat > "$b/MANIFEST.json" <<EOF
 {"name":"edu-gpu-bundle","commit":"$commit","dirty":$dirty,"created":"$(date -u +%Y-%m-%dT%H:%M:%SZ)","torchsharp":"0.107.0","libtorch_built_against":"2.10.0","rid":"linux-x64","torch_backend":"none"}
 EOF

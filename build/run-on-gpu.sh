@@ -24,20 +24,28 @@ if [ "${1:-}" = "__bench" ]; then
   shift; res="$1"; shift
   "$here/edu/edu" bench train "$@" --json > "$res.raw" &
   pid=$!; peak=""
+  source_note="nvidia-smi used_memory of the process (CUDA context + caching allocator), polled every 0.2 s"
   if [ "$EDU_RUN_DEVICE" != cpu ] && command -v nvidia-smi > /dev/null; then
+    gpu_peak=""
     while kill -0 "$pid" 2> /dev/null; do
       v="$(nvidia-smi --query-compute-apps=pid,used_memory --format=csv,noheader,nounits 2> /dev/null | awk -F', *' -v p="$pid" '$1==p {print $2}')"
       if [ -n "$v" ] && { [ -z "$peak" ] || [ "$v" -gt "$peak" ]; }; then peak="$v"; fi
+      # in a container nvidia-smi may show host PIDs or none: the GPU's used memory (this run is alone on it) is the fallback
+      g="$(nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits 2> /dev/null | head -n 1 | tr -d ' ')"
+      if [ -n "$g" ] && { [ -z "$gpu_peak" ] || [ "$g" -gt "$gpu_peak" ]; }; then gpu_peak="$g"; fi
       sleep 0.2
     done
+    if [ -z "$peak" ] && [ -n "$gpu_peak" ]; then
+      peak="$gpu_peak"; source_note="nvidia-smi memory.used of the whole GPU (the process was not listed), polled every 0.2 s"
+    fi
   fi
   wait "$pid"; rc=$?
   [ "$rc" = 0 ] || exit "$rc"
-  python3 - "$res.raw" "$res" "${peak:-null}" <<'PY'
+  python3 - "$res.raw" "$res" "${peak:-null}" "$source_note" <<'PY'
 import json, sys
-r = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+r = json.loads([l for l in open(sys.argv[1]).read().splitlines() if l.startswith("{")][-1])
 r["pmu_mb"] = None if sys.argv[3] == "null" else float(sys.argv[3])
-r["pmu_source"] = "nvidia-smi used_memory of the process (CUDA context + caching allocator), polled every 0.2 s" if r["pmu_mb"] is not None else "none (cpu: see peak_rss_mb)"
+r["pmu_source"] = sys.argv[4] if r["pmu_mb"] is not None else "none (cpu, or no nvidia-smi: see peak_rss_mb)"
 json.dump(r, open(sys.argv[2], "w"))
 PY
   exit $?
@@ -110,7 +118,8 @@ run_step() {
   note "step $name: $status (exit $rc, $(($(date +%s) - t0)) s)"
   [ "$rc" = 0 ]
 }
-jq_last() { tail -n 1 "$1" > "$2" 2> /dev/null; }
+# the result of a step: the last line of its log that is a JSON object (stderr shares the log; a warning may follow the result)
+json_result() { grep '^{' "$1" 2> /dev/null | tail -n 1 > "$2"; }
 
 # --- LibTorchSharp: TorchSharp 0.107.0's prebuilt glue (LibTorch 2.10), or the one --libtorchsharp names ---
 lts_source=prebuilt lts_reason="TorchSharp 0.107.0's NuGet build, compiled against LibTorch 2.10"
@@ -134,7 +143,7 @@ fi
 
 # --- doctor, once with LD_BIND_NOW=1: a missing symbol fails at start ---
 run_step doctor 90 env LD_BIND_NOW=1 "$edu" doctor --json
-jq_last "$out/logs/doctor.log" "$out/results/doctor.json"
+json_result "$out/logs/doctor.log" "$out/results/doctor.json"
 python3 - "$out/results/doctor.json" "$device" >> "$out/logs/doctor.log" 2>&1 <<'PY' || sed -i 's/^doctor\tpass\t/doctor\tfail\t/' "$steps"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -151,14 +160,7 @@ import json,sys; d=json.load(open('$out/results/doctor.json')); sys.exit(0 if d[
 
 # --- parity: the same seeded steps on the CPU and on the device ---
 run_step parity 180 "$edu" bench parity --devices "cpu,$device" --model unet --seed 0 "${par[@]}" --json
-jq_last "$out/logs/parity.log" "$out/results/parity.json"
-
-# --- bench train: ATS (median ms/step) and PMU (peak device memory) for every net, 2-D and 3-D ---
-IFS=',' read -r -a nets <<< "$models"
-for m in "${nets[@]}"; do
-  run_step "bench_${m}_2d" 90 "$self" __bench "$out/results/bench_${m}_2d.json" --model "$m" --dims 2 "${b2[@]}" "${bsteps[@]}" --device "$device"
-  run_step "bench_${m}_3d" 120 "$self" __bench "$out/results/bench_${m}_3d.json" --model "$m" --dims 3 "${b3[@]}" "${bsteps[@]}" --device "$device"
-done
+json_result "$out/logs/parity.log" "$out/results/parity.json"
 
 # --- segmentation latency: 2-D images of img², and one CT of ct_xy² × ct_z slices ---
 seg2d() {
@@ -196,8 +198,8 @@ PY
   "$edu" segment "$w/ct.nii" --model "$w/run" --out "$w/out" --device "$device" --json | tail -n 1 > "$out/results/segment_ct.json"
 }
 export out edu worker device img ct_xy ct_z ct_patch n_img
-run_step segment_2d 150 bash -c "$(declare -f seg2d); base=(${base[*]}); seg2d"
-run_step segment_ct 240 bash -c "$(declare -f segct); base=(${base[*]}); segct"
+run_step segment_2d 150 bash -o pipefail -c "$(declare -f seg2d); base=(${base[*]}); seg2d; [ -s \"\$out/results/segment_2d.json\" ]"
+run_step segment_ct 240 bash -o pipefail -c "$(declare -f segct); base=(${base[*]}); segct; [ -s \"\$out/results/segment_ct.json\" ]"
 
 # --- a short worker run on the device: remote train, then remote segment with the model it made ---
 workerrun() {
@@ -213,7 +215,15 @@ workerrun() {
   grep -i -m1 'device' "$out/logs/worker-server.log" || true
   kill -TERM $wpid; wait $wpid || true; trap - EXIT
 }
-run_step worker 180 bash -c "$(declare -f workerrun); workerrun"
+run_step worker 180 bash -o pipefail -c "$(declare -f workerrun); workerrun; [ -s \"\$out/results/worker_segment.json\" ]"
+
+# (last: the service checks above matter more than complete timings when the total limit runs out)
+# --- bench train: ATS (median ms/step) and PMU (peak device memory) for every net, 2-D and 3-D ---
+IFS=',' read -r -a nets <<< "$models"
+for m in "${nets[@]}"; do
+  run_step "bench_${m}_2d" 90 "$self" __bench "$out/results/bench_${m}_2d.json" --model "$m" --dims 2 "${b2[@]}" "${bsteps[@]}" --device "$device"
+  run_step "bench_${m}_3d" 120 "$self" __bench "$out/results/bench_${m}_3d.json" --model "$m" --dims 3 "${b3[@]}" "${bsteps[@]}" --device "$device"
+done
 
 # --- the report ---
 cpu_model="$(lscpu 2> /dev/null | sed -n 's/^Model name: *//p' | head -1)"
@@ -259,7 +269,7 @@ for m in models.split(","):
 def seg(name):
     r = load(name)
     if not r: return None
-    cases = r.get("cases", r if isinstance(r, list) else [])
+    cases = r.get("cases", [])
     pred = [c["seconds"]["predict"] for c in cases]
     warm = pred[1:] or pred
     return {"cases": len(cases), "size": cases[0].get("size") if cases else None,

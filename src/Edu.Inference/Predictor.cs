@@ -317,7 +317,8 @@ public sealed class Predictor : IDisposable
 
     private Tensor Forward(Tensor input, int dims)
     {
-        var x = MemoryFormat.Apply(input.to(_dtype)); // the net's layout, once per batch; flips keep it (docs/cpu.md)
+        // the net's layout, once per batch; flips keep it (docs/cpu.md). ONNX Runtime takes plain NCHW: no round trip through channels-last
+        var x = _model is OnnxRuntimeNet ? input.to(_dtype) : MemoryFormat.Apply(input.to(_dtype));
         var sum = _model.forward(x).to(ScalarType.Float32);
         if (!Options.FlipTta) return sum;
         int passes = 1 << dims;

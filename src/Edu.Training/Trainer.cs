@@ -249,9 +249,11 @@ public class Trainer
                     ctx.LearningRate = lr;
                     using (NewDisposeScope())
                     {
+                        long skippedSoFar = ctx.Precision.Scaler?.SkippedSteps ?? 0;
                         using var loss = TrainStep(ctx, batch);
                         var value = loss.to_type(float64).cpu().reshape(1);
-                        lossSum.add_(value, Scalars.One);
+                        // a step fp16's loss scaler skipped (overflow; weights untouched) is not a diverged run: its loss stays out of the sum
+                        if ((ctx.Precision.Scaler?.SkippedSteps ?? 0) == skippedSoFar) lossSum.add_(value, Scalars.One);
                         stepLosses.narrow(0, s, 1).copy_(value);
                     }
                     ctx.GlobalStep++;

@@ -136,6 +136,30 @@ public sealed class OnnxExportTests
         Assert.Contains(nameof(IOnnxExportable), e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_plugin_net_that_inherits_a_built_in_graph_but_computes_something_else_is_refused()
+    {
+        var hp = new ModelHyperparameters(2, 1, 1, 4, 2);
+        using var net = ModelCatalogue.Seeded(3, () => new Doubled(hp));
+        net.eval();
+
+        var e = Assert.Throws<InvalidInputException>(() => OnnxRuntimeNet.Verified(net, TestImages.Manifest("doubled", hp), "plugin package"));
+
+        Assert.Equal("plugin package", e.Input);
+        Assert.Contains("does not compute what the net computes", e.Message, StringComparison.Ordinal);
+        using var honest = TrainedLooking("unetpp", hp);
+        var (onnx, session) = OnnxRuntimeNet.Verified(honest, TestImages.Manifest("unetpp", hp), "built-in");
+        session.Dispose();
+        Assert.NotEmpty(onnx);
+    }
+
+    // UNet++ whose forward doubles the logits: it inherits UNet++'s ONNX graph, which does not
+    private sealed class Doubled(ModelHyperparameters hp)
+        : Edu.Models.Nets.NestedUNet("Doubled", new Edu.Models.Nets.DenseConcatNode(), hp.SpatialDims, hp.InChannels, hp.Classes, hp.BaseChannels, hp.Depth)
+    {
+        public override Tensor forward(Tensor input) => base.forward(input).mul(Edu.Models.Runtime.Scalars.Of(2));
+    }
+
     // a seeded net with the parts that are identities or no-ops at initialisation made non-trivial: BatchNorm running
     // statistics, MDE gains and MdeLite's α (0 at initialisation: the block would vanish from the comparison)
     private static Module<Tensor, Tensor> TrainedLooking(string architecture, ModelHyperparameters hp)

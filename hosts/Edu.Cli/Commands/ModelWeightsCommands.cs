@@ -41,6 +41,9 @@ public static class ModelWeightsCommands
             string package = ModelPackageLocator.Resolve(parse.GetValue(model)!);
             string path = Path.GetFullPath(parse.GetValue(output)!);
             string kind = parse.GetValue(format) is { } named ? FormatNamed(named) : Format(path);
+            string ext = Path.GetExtension(path).ToLowerInvariant() is ".pth" ? ".pt" : Path.GetExtension(path).ToLowerInvariant();
+            if (ext is ".pt" or ".safetensors" or ".onnx" && ext != kind)
+                throw new InvalidInputException("--format", $"{kind.TrimStart('.')} does not match the --out file's extension {ext}: name the file .{kind.TrimStart('.')} or leave --format out");
             if (File.Exists(path) || Directory.Exists(path))
                 throw new InvalidInputException(path, "exists already; weights are never overwritten");
             var (manifest, net) = ModelPackage.Load(package, CliPlugins.Models);
@@ -93,10 +96,12 @@ public static class ModelWeightsCommands
         return command;
     }
 
+    // the graph, run once against the net before it is written (a graph that computes something else is refused)
     private static byte[] ToOnnx(TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> net, ModelManifest manifest, string package)
     {
-        try { return OnnxExporter.ToBytes(net, manifest); }
-        catch (NotSupportedException e) { throw new InvalidInputException(package, e.Message, e); }
+        var (onnx, session) = OnnxRuntimeNet.Verified(net, manifest, package);
+        session.Dispose();
+        return onnx;
     }
 
     private static Action<TorchSharp.torch.nn.Module, string> Reader(string path) => ImportFormat(path) switch

@@ -39,6 +39,7 @@ public static class OnnxExporter
         var graph = new OnnxGraphBuilder($"{manifest.Name}-{manifest.Version}");
         string input = graph.Input(OnnxGraphBuilder.ImageValue(InputName, hp.InChannels, hp.SpatialDims));
         using (TorchSharp.torch.no_grad())
+        using (TorchSharp.torch.NewDisposeScope()) // the detached, converted copies of the weights
             graph.Output(exportable.ToOnnx(graph, input), OnnxGraphBuilder.ImageValue(OutputName, hp.Classes, hp.SpatialDims));
         var model = new ModelProto
         {

@@ -33,11 +33,19 @@ public static partial class Autocast
         SetDtype(device, dtype);
         SetEnabled(device, true);
         IncrementNesting();
+        _openScopes++;
         return scope;
     }
 
-    /// <summary>The calling thread's autocast state on <paramref name="device"/>: null when off, else its dtype.</summary>
-    public static ScalarType? Current(DeviceType device) => IsEnabled(device) ? GetDtype(device) : null;
+    /// <summary>
+    /// The calling thread's autocast state on <paramref name="device"/>: null when off, else its dtype. Outside every scope
+    /// of this class it is off without asking LibTorch, so float32 work (every forward pass asks, through
+    /// <see cref="MemoryFormat.Apply"/>) never depends on the hand-bound entry points below.
+    /// </summary>
+    public static ScalarType? Current(DeviceType device) => _openScopes > 0 && IsEnabled(device) ? GetDtype(device) : null;
+
+    // scopes opened with Enable and not yet disposed, on this thread (LibTorch's autocast state is thread-local too)
+    [ThreadStatic] private static int _openScopes;
 
     /// <summary>
     /// Restores a state read with <see cref="Current"/> (e.g. a recomputation in the backward pass that must run as its
@@ -53,6 +61,7 @@ public static partial class Autocast
         {
             if (_disposed) return;
             _disposed = true;
+            _openScopes--;
             SetDtype(device, previousDtype);
             SetEnabled(device, wasEnabled);
             if (DecrementNesting() == 0) ClearCache();
