@@ -74,6 +74,18 @@ public sealed class SegmentCommandTests : IDisposable
         Assert.Contains(onnx.Graph.Initializer, t => t.Name == "decoder.0.conv2.weight");
     }
 
+    [Fact]
+    public void An_export_format_that_contradicts_the_file_name_is_refused_and_nothing_is_written()
+    {
+        string runDir = SaveRun("run", 1);
+
+        var run = EduProcess.Run(["models", "export", "--model", runDir, "--out", Dir("weights.pt"), "--format", "onnx"]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--format", run.StdErr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Dir("weights.pt")));
+    }
+
     [Theory]
     [InlineData("--backend", "tensorrt", "--backend")]
     [InlineData("--device", "cuda", "backend")]
