@@ -93,8 +93,8 @@ public sealed class Predictor : IDisposable
         options ??= new PredictorOptions();
         options.Validate();
         TorchRuntime.EnsureLoaded();
-        if (options.Backend == InferenceBackend.OnnxRuntime && (!options.Device.Trim().Equals("cpu", StringComparison.OrdinalIgnoreCase) || options.BFloat16))
-            throw new InvalidInputException("backend", $"onnxruntime runs float32 on the CPU in this build; {(options.BFloat16 ? "bfloat16" : $"device {options.Device}")} needs the torch backend");
+        if (InferenceBackends.Unsupported(options.Backend, options.Device, options.BFloat16) is { } reason)
+            throw new InvalidInputException("backend", reason);
         var device = DeviceSpec.Parse(options.Device, "device");
         string directory = ModelPackageLocator.Resolve(path);
         var (manifest, model) = ModelPackage.Load(directory, catalogue ?? ModelCatalogue.CreateBuiltIn());

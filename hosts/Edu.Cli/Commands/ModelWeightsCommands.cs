@@ -40,9 +40,10 @@ public static class ModelWeightsCommands
         {
             string package = ModelPackageLocator.Resolve(parse.GetValue(model)!);
             string path = Path.GetFullPath(parse.GetValue(output)!);
-            string kind = parse.GetValue(format) is { } named ? FormatNamed(named) : Format(path);
-            string ext = Path.GetExtension(path).ToLowerInvariant() is ".pth" ? ".pt" : Path.GetExtension(path).ToLowerInvariant();
-            if (ext is ".pt" or ".safetensors" or ".onnx" && ext != kind)
+            string? ext = KnownExtension(path);
+            string kind = parse.GetValue(format) is { } named ? FormatNamed(named)
+                : ext ?? throw new InvalidInputException(path, "name a .pt (PyTorch state dict), .safetensors or .onnx file, or give --format");
+            if (ext is not null && ext != kind)
                 throw new InvalidInputException("--format", $"{kind.TrimStart('.')} does not match the --out file's extension {ext}: name the file .{kind.TrimStart('.')} or leave --format out");
             if (File.Exists(path) || Directory.Exists(path))
                 throw new InvalidInputException(path, "exists already; weights are never overwritten");
@@ -104,25 +105,21 @@ public static class ModelWeightsCommands
         return onnx;
     }
 
-    private static Action<TorchSharp.torch.nn.Module, string> Reader(string path) => ImportFormat(path) switch
+    private static Action<TorchSharp.torch.nn.Module, string> Reader(string path) => KnownExtension(path) switch
     {
         ".pt" => Weights.ImportPyTorch,
-        _ => Weights.LoadSafetensors,
+        ".safetensors" => Weights.LoadSafetensors,
+        _ => throw new InvalidInputException(path, "name a .pt (PyTorch state dict) or .safetensors file"),
     };
 
-    private static string ImportFormat(string path)
+    // .pt (or .pth), .safetensors or .onnx, lower case; null for any other extension
+    private static string? KnownExtension(string path) => Path.GetExtension(path).ToLowerInvariant() switch
     {
-        string ext = Path.GetExtension(path).ToLowerInvariant();
-        return ext is ".pt" or ".pth" ? ".pt" : ext == ".safetensors" ? ext
-            : throw new InvalidInputException(path, "name a .pt (PyTorch state dict) or .safetensors file");
-    }
-
-    private static string Format(string path)
-    {
-        string ext = Path.GetExtension(path).ToLowerInvariant();
-        return ext is ".pt" or ".pth" ? ".pt" : ext is ".safetensors" or ".onnx" ? ext
-            : throw new InvalidInputException(path, "name a .pt (PyTorch state dict), .safetensors or .onnx file, or give --format");
-    }
+        ".pt" or ".pth" => ".pt",
+        ".safetensors" => ".safetensors",
+        ".onnx" => ".onnx",
+        _ => null,
+    };
 
     private static string FormatNamed(string format) => format.Trim().ToLowerInvariant() switch
     {

@@ -152,10 +152,10 @@ public sealed class WorkerOptions
         if (ChunkBytes < 1024 || ChunkBytes > MaxMessageBytes / 2) problems.Add($"Worker:ChunkBytes must be between 1024 and MaxMessageBytes/2 (got {ChunkBytes})");
         if (!string.IsNullOrWhiteSpace(MetricsUrl) && (!Uri.TryCreate(MetricsUrl, UriKind.Absolute, out var m) || m.Scheme != Uri.UriSchemeHttp || m.Port is < 1 or > 65535))
             problems.Add($"Worker:MetricsUrl must be an http:// address with a port, e.g. http://127.0.0.1:9464/metrics (got '{MetricsUrl}')");
-        if (!Edu.Inference.InferenceBackends.Names.Contains(InferenceBackend.Trim().ToLowerInvariant()))
+        if (Edu.Inference.InferenceBackends.TryParse(InferenceBackend) is not { } backend)
             problems.Add($"Worker:InferenceBackend must be {string.Join(" or ", Edu.Inference.InferenceBackends.Names)} (got '{InferenceBackend}')");
-        else if (Edu.Inference.InferenceBackends.Parse(InferenceBackend) == Edu.Inference.InferenceBackend.OnnxRuntime && !Device.Trim().Equals("cpu", StringComparison.OrdinalIgnoreCase))
-            problems.Add($"Worker:InferenceBackend onnxruntime runs on the CPU in this build, but Worker:Device is '{Device}'");
+        else if (Edu.Inference.InferenceBackends.Unsupported(backend, Device, bfloat16: false) is { } reason)
+            problems.Add($"Worker:InferenceBackend with Worker:Device '{Device}': {reason}");
         if (RetryAfterMs is < 0 or > 3_600_000) problems.Add($"Worker:RetryAfterMs must be between 0 and 3600000 (got {RetryAfterMs})");
         return problems;
     }
